@@ -1,0 +1,9 @@
+//! Server functions: the only door to the database. Each one extracts the
+//! session, parses its input into domain types, checks the caller, calls one
+//! service and ends with `respond`, which gives an error its HTTP status.
+//!
+//! Endpoints are explicit and stable (`/api/<area>/<name>`): they are part of
+//! the public surface, listed in the README.
+
+pub mod auth;
+pub mod dashboard;

@@ -1,0 +1,53 @@
+//! The HTML shell and the routes.
+
+use crate::components::app_shell::AppShell;
+use crate::pages::{
+    dashboard::DashboardPage, landing::LandingPage, not_found::NotFoundPage, sign_in::SignInPage,
+    sign_up::SignUpPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around every server-rendered page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::headers::send_page_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Ledgerlock".to_owned() } else { format!("{page} · Ledgerlock") }
+        } />
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("") view=LandingPage />
+                <Route path=path!("sign-up") view=SignUpPage />
+                <Route path=path!("sign-in") view=SignInPage />
+                <ParentRoute path=path!("app") view=AppShell>
+                    <Route path=path!("") view=DashboardPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

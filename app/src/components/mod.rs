@@ -1,0 +1,4 @@
+//! Reusable pieces of UI.
+
+pub mod app_shell;
+pub mod form;

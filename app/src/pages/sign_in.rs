@@ -1,0 +1,31 @@
+use crate::api::auth::SignIn;
+use crate::components::form::{Field, FormAlert};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let query = use_query_map();
+    // Validated again on the server before it is used as a redirect target.
+    let next = move || query.read().get("next").unwrap_or_default();
+    view! {
+        <Title text="Sign in" />
+        <main class="auth">
+            <h1>"Sign in to Ledgerlock"</h1>
+            <ActionForm action=action attr:class="stacked" attr:novalidate=true>
+                <FormAlert error />
+                <input type="hidden" name="next" prop:value=next />
+                <Field label="Email" name="email" kind="email" autocomplete="username" autofocus=true error />
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" error />
+                <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+            <p class="switch">"New to Ledgerlock? " <A href="/sign-up">"Create an account"</A></p>
+        </main>
+    }
+}

@@ -1,0 +1,7 @@
+//! sea-orm entities: one module per table. They never leave the server;
+//! server functions return DTOs built from them.
+
+pub mod membership;
+pub mod organization;
+pub mod session;
+pub mod user;

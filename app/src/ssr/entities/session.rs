@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// A server-side session. `id` is the SHA-256 of the cookie value, never the
+/// value itself; times are Unix seconds so expiry compares as integers on
+/// every database.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: Option<Uuid>,
+    pub data: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

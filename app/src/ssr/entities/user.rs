@@ -1,0 +1,31 @@
+use crate::ssr::passwords::PasswordHash;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// As the user typed it (domain lower-cased), for display and mail.
+    pub email: String,
+    /// Lower-cased, unique: what sign-in looks up.
+    #[sea_orm(unique)]
+    pub email_lookup: String,
+    pub name: String,
+    pub password_hash: PasswordHash,
+    pub created_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::membership::Entity")]
+    Membership,
+}
+
+impl Related<super::membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,143 @@
+//! argon2id password hashing, run off the async runtime.
+
+use crate::domain::NewPassword;
+use argon2::password_hash::{
+    PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng,
+};
+use argon2::{Algorithm, Argon2, Params, Version};
+use sea_orm::DeriveValueType;
+use std::fmt;
+use tokio::sync::Semaphore;
+
+/// OWASP's minimum for argon2id: 19 MiB of memory, 2 passes, 1 lane.
+const MEMORY_KIB: u32 = 19 * 1024;
+const PASSES: u32 = 2;
+const LANES: u32 = 1;
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`): it carries its own
+/// parameters, so old hashes keep verifying after the parameters change.
+/// Neither `Serialize` nor printable.
+#[derive(Clone, PartialEq, Eq, DeriveValueType)]
+pub struct PasswordHash(String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("argon2: {0}")]
+    Argon2(#[from] argon2::Error),
+    #[error("password hash: {0}")]
+    Hash(#[from] argon2::password_hash::Error),
+    #[error("hashing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("hashing pool closed")]
+    Closed,
+}
+
+pub struct Passwords {
+    params: Params,
+    /// Verified against when the email is unknown, so that an unknown email
+    /// costs the same time as a wrong password.
+    dummy: PasswordHash,
+    /// Hashing is CPU- and memory-bound: at most one per core at a time, so
+    /// a burst of sign-ins queues instead of starving every other request.
+    permits: Semaphore,
+}
+
+impl Passwords {
+    pub fn new() -> Result<Self, PasswordError> {
+        let params = Params::new(MEMORY_KIB, PASSES, LANES, None)?;
+        let dummy = hash_blocking(&params, "ledgerlock timing equaliser")?;
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            params,
+            dummy,
+            permits: Semaphore::new(cores),
+        })
+    }
+
+    pub async fn hash(&self, password: &NewPassword) -> Result<PasswordHash, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Closed)?;
+        let params = self.params.clone();
+        let password = password.expose().to_owned();
+        tokio::task::spawn_blocking(move || hash_blocking(&params, &password)).await?
+    }
+
+    /// Checks `candidate` against `stored`, or against a dummy hash when there
+    /// is no account, taking the same time either way.
+    pub async fn verify(
+        &self,
+        candidate: &str,
+        stored: Option<&PasswordHash>,
+    ) -> Result<bool, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Closed)?;
+        let (hash, known) = match stored {
+            Some(hash) => (hash.0.clone(), true),
+            None => (self.dummy.0.clone(), false),
+        };
+        let candidate = candidate.to_owned();
+        let matches = tokio::task::spawn_blocking(move || -> Result<bool, PasswordError> {
+            let parsed = argon2::password_hash::PasswordHash::new(&hash)?;
+            Ok(Argon2::default()
+                .verify_password(candidate.as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await??;
+        Ok(known && matches)
+    }
+}
+
+fn hash_blocking(params: &Params, password: &str) -> Result<PasswordHash, PasswordError> {
+    let salt = SaltString::generate(&mut OsRng);
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = argon2.hash_password(password.as_bytes(), &salt)?;
+    Ok(PasswordHash(hash.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_the_required_parameters_and_verify() {
+        let passwords = Passwords::new().unwrap();
+        let password = NewPassword::parse("a long enough passphrase").unwrap();
+        let hash = passwords.hash(&password).await.unwrap();
+        assert!(
+            hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.0
+        );
+        assert!(
+            passwords
+                .verify("a long enough passphrase", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify("a long enough passphrasE", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify("a long enough passphrase", None)
+                .await
+                .unwrap()
+        );
+        assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
+    }
+}

@@ -1,0 +1,25 @@
+use super::passwords::Passwords;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// What every request handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub leptos_options: LeptosOptions,
+    pub passwords: Arc<Passwords>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The application state inside a server function.
+pub fn app_state() -> Result<AppState, crate::error::AppError> {
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| super::errors::internal(anyhow::anyhow!("AppState missing from context")))
+}

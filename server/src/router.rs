@@ -1,0 +1,161 @@
+//! The routes and the middleware stack around them.
+
+use crate::middleware::{cross_site, security_headers, sign_in_gate};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use http::header::{CACHE_CONTROL, HeaderValue};
+use http::{HeaderName, Request};
+use ledgerlock_app::ssr::AppState;
+use ledgerlock_app::ssr::errors::REQUEST_ID_HEADER;
+use ledgerlock_app::{App, shell};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Level;
+use url::Url;
+
+use ledgerlock_app::ssr::session_store::DbSessionStore;
+
+pub struct RouterSettings {
+    pub public_url: Url,
+    pub body_limit_bytes: usize,
+    pub assets_hashed: bool,
+}
+
+/// Idle sessions end after this long without a request.
+const SESSION_IDLE: time::Duration = time::Duration::minutes(30);
+
+pub fn build(state: AppState, settings: &RouterSettings) -> Router {
+    let https = settings.public_url.scheme() == "https";
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let provide_state = move || provide_context(context_state.clone());
+
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
+        .join(leptos_options.site_pkg_dir.as_ref());
+    // Hashed file names change with their content, so they can be cached for good.
+    let asset_cache = if settings.assets_hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let assets = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static(asset_cache),
+        ))
+        .service(ServeDir::new(pkg_dir));
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        // The __Host- prefix makes browsers insist on Secure, Path=/ and no
+        // Domain; it is only honoured over HTTPS.
+        .with_name(if https {
+            "__Host-ledgerlock_session"
+        } else {
+            "ledgerlock_session"
+        })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        {
+            let state = state.clone();
+            move || provide_context(state.clone())
+        },
+        shell,
+    );
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest_service("/pkg", assets)
+        .leptos_routes_with_context(&state, routes, provide_state, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(fallback)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(sign_in_gate::require_sign_in))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            cross_site::AllowedOrigin::new(&settings.public_url),
+            cross_site::refuse_cross_site,
+        ))
+        .layer(
+            // Listed outermost first.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<_>| {
+                            let id = request
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|value| value.to_str().ok())
+                                .unwrap_or_default();
+                            // The path only: query strings may carry tokens.
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                            )
+                        })
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(tower_http::LatencyUnit::Millis),
+                        ),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| {
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Something went wrong on our side.",
+                    )
+                        .into_response()
+                }))
+                .layer(axum::middleware::from_fn_with_state(
+                    security_headers::SecurityHeaders::new(https),
+                    security_headers::apply,
+                ))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(60),
+                )),
+        )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match ledgerlock_app::ssr::db::ping(&state.db).await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application on a random port against a fresh
+//! database. The whole suite runs on SQLite, and again on PostgreSQL when
+//! `LEDGERLOCK_TEST_DATABASE=postgres` (see the Makefile).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod config;
+mod headers;
+mod helpers;
+mod probes;
