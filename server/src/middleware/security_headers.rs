@@ -27,7 +27,7 @@ impl SecurityHeaders {
 }
 
 const PERMISSIONS_POLICY: &str =
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()";
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()";
 
 pub async fn apply(
     State(settings): State<Arc<SecurityHeaders>>,

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite against a freshly started server with an empty
+# SQLite database. Usage: .ci/e2e.sh path/to/ledgerlock
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary="${1:-target/debug/ledgerlock}"
+port="${LEDGERLOCK_E2E_PORT:-3100}"
+data="$(mktemp -d)"
+log="$data/server.log"
+
+LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" LEDGERLOCK_SITE_ROOT=target/site \
+  "$binary" >"$log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "e2e: the server exited during startup:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+
+status=0
+(cd end2end && LEDGERLOCK_E2E_URL="http://127.0.0.1:$port" npm test --silent) || status=$?
+if [ "$status" != 0 ]; then
+  echo "e2e: server log follows" >&2
+  tail -n 50 "$log" >&2
+fi
+exit "$status"
