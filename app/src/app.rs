@@ -2,7 +2,9 @@
 
 use crate::components::app_shell::AppShell;
 use crate::pages::{
-    dashboard::DashboardPage, landing::LandingPage, not_found::NotFoundPage, sign_in::SignInPage,
+    account::AccountPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
+    landing::LandingPage, not_found::NotFoundPage, reset_password::ResetPasswordPage,
+    security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
     sign_up::SignUpPage,
 };
 use leptos::prelude::*;
@@ -52,8 +54,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("") view=LandingPage />
                 <Route path=path!("sign-up") view=SignUpPage />
                 <Route path=path!("sign-in") view=SignInPage />
+                <Route path=path!("forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("reset-password") view=ResetPasswordPage />
                 <ParentRoute path=path!("app") view=AppShell>
                     <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("sessions") view=SessionsPage />
+                    <Route path=path!("security") view=SecurityActivityPage />
+                    <Route path=path!("account") view=AccountPage />
                 </ParentRoute>
             </Routes>
         </Router>

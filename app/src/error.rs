@@ -28,6 +28,9 @@ pub enum AppError {
     Conflict(String),
     #[error("Too many attempts. Please wait a moment and try again.")]
     RateLimited,
+    /// A reset (or later, invitation) link that is unknown, used or expired.
+    #[error("This link is invalid, has already been used, or has expired. Ask for a new one.")]
+    LinkInvalid,
     /// The request could not be read (malformed form, missing argument) or the
     /// network failed on the way.
     #[error("{0}")]
@@ -48,6 +51,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::RateLimited => 429,
+            Self::LinkInvalid => 410,
             Self::BadRequest(_) => 400,
             Self::Internal { .. } => 500,
         }

@@ -1,7 +1,8 @@
 //! Configuration: environment variables over an optional TOML file over defaults.
 
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -39,6 +40,16 @@ pub struct Config {
     /// Where the built site (pkg/, favicon…) lives.
     pub site_root: PathBuf,
     pub body_limit_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub session_idle_minutes: NonZeroU32,
+    pub session_max_hours: NonZeroU32,
+    /// Sign-in, sign-up and reset attempts per client address per minute.
+    pub auth_rate_per_minute: NonZeroU32,
+    /// `smtps://…` or `smtp://…`; without it mail goes to the outbox directory.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub outbox_dir: PathBuf,
 }
 
 /// The optional TOML file: the same settings, lower-case, without the prefix.
@@ -52,6 +63,13 @@ struct FileSettings {
     log_format: Option<String>,
     site_root: Option<String>,
     body_limit_bytes: Option<usize>,
+    trusted_proxies: Option<String>,
+    session_idle_minutes: Option<u32>,
+    session_max_hours: Option<u32>,
+    auth_rate_per_minute: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    outbox_dir: Option<String>,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -128,6 +146,43 @@ impl Config {
                 })?,
             None => file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
         };
+        let count = |name: &'static str, from_file: Option<u32>, default: u32| {
+            let value = match env(name).filter(|v| !v.is_empty()) {
+                Some(text) => text.parse::<u32>().ok(),
+                None => Some(from_file.unwrap_or(default)),
+            };
+            value
+                .and_then(NonZeroU32::new)
+                .ok_or_else(|| ConfigError::new(name, "must be a whole number greater than 0"))
+        };
+        let trusted_proxies = pick("LEDGERLOCK_TRUSTED_PROXIES", file.trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<IpAddr>().map_err(|_| {
+                    ConfigError::new(
+                        "LEDGERLOCK_TRUSTED_PROXIES",
+                        format!("{part:?} is not an IP address"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let smtp_url = pick("LEDGERLOCK_SMTP_URL", file.smtp_url);
+        if let Some(url) = &smtp_url {
+            let usable = Url::parse(url).is_ok_and(|url| {
+                matches!(url.scheme(), "smtp" | "smtps") && url.host_str().is_some()
+            });
+            if !usable {
+                return Err(ConfigError::new(
+                    "LEDGERLOCK_SMTP_URL",
+                    "must look like smtps://user:password@host:465",
+                ));
+            }
+        }
+        let outbox_dir = pick("LEDGERLOCK_OUTBOX_DIR", file.outbox_dir)
+            .map_or_else(|| data_dir.join("outbox"), PathBuf::from);
 
         Ok(Self {
             addr,
@@ -137,6 +192,22 @@ impl Config {
             log_format,
             site_root,
             body_limit_bytes,
+            trusted_proxies,
+            session_idle_minutes: count(
+                "LEDGERLOCK_SESSION_IDLE_MINUTES",
+                file.session_idle_minutes,
+                30,
+            )?,
+            session_max_hours: count("LEDGERLOCK_SESSION_MAX_HOURS", file.session_max_hours, 12)?,
+            auth_rate_per_minute: count(
+                "LEDGERLOCK_AUTH_RATE_PER_MINUTE",
+                file.auth_rate_per_minute,
+                10,
+            )?,
+            smtp_url,
+            mail_from: pick("LEDGERLOCK_MAIL_FROM", file.mail_from)
+                .unwrap_or_else(|| "Ledgerlock <ledgerlock@localhost>".to_owned()),
+            outbox_dir,
         })
     }
 
@@ -255,6 +326,11 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Human);
         assert_eq!(config.body_limit_bytes, 1024 * 1024);
         assert!(config.public_url.is_none());
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.session_idle_minutes.get(), 30);
+        assert_eq!(config.session_max_hours.get(), 12);
+        assert_eq!(config.outbox_dir, PathBuf::from("data/outbox"));
+        assert!(config.smtp_url.is_none());
     }
 
     #[test]
@@ -267,6 +343,10 @@ mod tests {
             ("LEDGERLOCK_PUBLIC_URL", "https://example.com/app"),
             ("LEDGERLOCK_LOG_FORMAT", "xml"),
             ("LEDGERLOCK_BODY_LIMIT_BYTES", "-1"),
+            ("LEDGERLOCK_TRUSTED_PROXIES", "10.0.0.1, proxy.local"),
+            ("LEDGERLOCK_SESSION_IDLE_MINUTES", "0"),
+            ("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "many"),
+            ("LEDGERLOCK_SMTP_URL", "http://mail.example.com"),
         ] {
             let error = load(&[(name, value)]).unwrap_err();
             assert_eq!(error.setting, name, "{value}");

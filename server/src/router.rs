@@ -1,6 +1,6 @@
 //! The routes and the middleware stack around them.
 
-use crate::middleware::{cross_site, security_headers, sign_in_gate};
+use crate::middleware::{client_address, cross_site, rate_limit, security_headers, sign_in_gate};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -33,13 +33,13 @@ pub struct RouterSettings {
     pub public_url: Url,
     pub body_limit_bytes: usize,
     pub assets_hashed: bool,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub auth_rate_limit: std::sync::Arc<rate_limit::AuthRateLimit>,
 }
-
-/// Idle sessions end after this long without a request.
-const SESSION_IDLE: time::Duration = time::Duration::minutes(30);
 
 pub fn build(state: AppState, settings: &RouterSettings) -> Router {
     let https = settings.public_url.scheme() == "https";
+    let session_policy = state.settings.sessions;
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -72,7 +72,9 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+        // A backstop: the row expires when idle even if nothing reads it; the
+        // idle and absolute limits themselves are checked on every request.
+        .with_expiry(Expiry::OnInactivity(session_policy.idle));
 
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let fallback = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -93,11 +95,24 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         })
         .fallback(fallback)
         .with_state(state)
-        .layer(axum::middleware::from_fn(sign_in_gate::require_sign_in))
+        .layer(axum::middleware::from_fn_with_state(
+            session_policy,
+            sign_in_gate::require_sign_in,
+        ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            settings.auth_rate_limit.clone(),
+            rate_limit::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             cross_site::AllowedOrigin::new(&settings.public_url),
             cross_site::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(client_address::TrustedProxies(
+                settings.trusted_proxies.clone(),
+            )),
+            client_address::identify,
         ))
         .layer(
             // Listed outermost first.

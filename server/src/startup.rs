@@ -1,10 +1,14 @@
 //! Building and running the application: used by `main` and by the tests.
 
 use crate::config::{Config, ConfigError, redact_url};
+use crate::middleware::rate_limit::AuthRateLimit;
 use crate::router::{self, RouterSettings};
 use axum::Router;
+use ledgerlock_app::domain::SessionPolicy;
+use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
 use ledgerlock_app::ssr::session_store::DbSessionStore;
+use ledgerlock_app::ssr::state::Settings;
 use ledgerlock_app::ssr::{AppState, db};
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -26,6 +30,8 @@ pub enum StartupError {
     Listen { addr: SocketAddr, cause: String },
     #[error("password hashing could not be set up ({0})")]
     Passwords(String),
+    #[error("{0}")]
+    Mail(String),
 }
 
 pub struct Application {
@@ -90,20 +96,37 @@ impl Application {
 
         let passwords =
             Passwords::new().map_err(|error| StartupError::Passwords(error.to_string()))?;
+        let mailer = match &config.smtp_url {
+            Some(url) => Mailer::smtp(url, &config.mail_from),
+            None => Mailer::outbox(config.outbox_dir.clone(), &config.mail_from),
+        }
+        .map_err(|error| StartupError::Mail(error.to_string()))?;
+        let settings = Settings {
+            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+            sessions: SessionPolicy {
+                idle: time::Duration::minutes(i64::from(config.session_idle_minutes.get())),
+                absolute: time::Duration::hours(i64::from(config.session_max_hours.get())),
+            },
+        };
         let state = AppState {
             db: db.clone(),
             leptos_options,
             passwords: Arc::new(passwords),
+            mailer,
+            settings: Arc::new(settings),
         };
+        let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(
             state,
             &RouterSettings {
                 public_url: public_url.clone(),
                 body_limit_bytes: config.body_limit_bytes,
                 assets_hashed,
+                trusted_proxies: config.trusted_proxies.clone(),
+                auth_rate_limit: auth_rate_limit.clone(),
             },
         );
-        spawn_session_purge(DbSessionStore::new(db));
+        spawn_housekeeping(DbSessionStore::new(db), auth_rate_limit);
         Ok(Self {
             listener,
             router,
@@ -136,12 +159,14 @@ impl Application {
     }
 }
 
-/// Expired sessions are refused on load; this removes their rows.
-fn spawn_session_purge(store: DbSessionStore) {
+/// Every ten minutes: remove expired session rows (they are already refused
+/// on load) and forget rate-limit entries of addresses gone quiet.
+fn spawn_housekeeping(store: DbSessionStore, auth_rate_limit: Arc<AuthRateLimit>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
+            auth_rate_limit.forget_idle();
             match store.purge_expired(time::OffsetDateTime::now_utc()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired sessions purged"),

@@ -7,3 +7,5 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod security;
+pub mod sessions;

@@ -26,12 +26,17 @@ pub fn AppShell() -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) => {
+                        // Pages inside the shell read who is signed in from here.
+                        provide_context(viewer.clone());
                         view! {
                             <header class="app-header">
                                 <A href="/app" attr:class="brand">"Ledgerlock"</A>
                                 <span class="organization">{viewer.organization_name.clone()}</span>
                                 <nav class="app-nav" aria-label="Main">
                                     <A href="/app" exact=true>"Dashboard"</A>
+                                    <A href="/app/sessions">"Sessions"</A>
+                                    <A href="/app/security">"Security activity"</A>
+                                    <A href="/app/account">"Account"</A>
                                 </nav>
                                 <div class="account">
                                     <span class="user" title=viewer.email.clone()>{viewer.name.clone()}</span>

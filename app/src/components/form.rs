@@ -17,6 +17,9 @@ pub fn Field(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] autofocus: bool,
+    /// Called with the value on every keystroke (for live feedback).
+    #[prop(optional, into)]
+    on_input: Option<Callback<String>>,
     error: FormError,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -39,6 +42,11 @@ pub fn Field(
                 required=true
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
+                on:input=move |event| {
+                    if let Some(on_input) = on_input {
+                        on_input.run(event_target_value(&event));
+                    }
+                }
             />
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
             <p class="field-error" id=error_id role="alert">

@@ -2,3 +2,5 @@
 
 pub mod app_shell;
 pub mod form;
+pub mod password_meter;
+pub mod time;

@@ -5,14 +5,24 @@
 
 mod email;
 mod field_error;
+mod lockout;
 mod names;
 pub mod next_path;
 mod password;
 mod role;
+mod security_event;
+mod session_policy;
+pub mod user_agent;
 
 pub use email::Email;
 pub use field_error::FieldError;
+pub use lockout::{Lockout, MAX_CONSECUTIVE_FAILURES};
 pub use names::{OrganizationName, PersonName};
 pub use next_path::NextPath;
-pub use password::{NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+pub use password::{
+    NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PasswordContext, Strength,
+    check as check_password, normalize_password,
+};
 pub use role::Role;
+pub use security_event::SecurityEventKind;
+pub use session_policy::SessionPolicy;

@@ -1,33 +1,63 @@
 use super::FieldError;
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
 
 pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 128;
+/// zxcvbn's score (0 to 4) a password must reach: 3 means "safely
+/// unguessable: moderate protection from offline slow-hash scenario".
+const MIN_SCORE: u8 = 3;
+/// Names shorter than this are too common a substring to refuse.
+const MIN_CONTEXT_CHARS: usize = 4;
+
+/// What a password must not contain: things an attacker knows about the user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PasswordContext<'a> {
+    pub email: &'a str,
+    pub organization: &'a str,
+    pub name: &'a str,
+}
+
+/// How strong a candidate password looks, for the live meter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strength {
+    /// 0 (guessable in seconds) to 4 (very strong).
+    pub score: u8,
+    /// Why it would be refused, or `None` when it meets the policy.
+    pub problem: Option<String>,
+}
+
+impl Strength {
+    pub fn label(&self) -> &'static str {
+        match self.score {
+            0 => "Very weak",
+            1 => "Weak",
+            2 => "Fair",
+            3 => "Strong",
+            _ => "Very strong",
+        }
+    }
+}
 
 /// A password a user is choosing (sign-up, change, reset) that meets the policy.
 ///
-/// Length is counted in Unicode characters, never bytes, and the password is
-/// kept exactly as typed: no trimming, truncation or case folding.
+/// It is normalised to Unicode NFC (so the same characters typed on two
+/// keyboards give the same password) and otherwise kept exactly as typed: no
+/// trimming, truncation or case folding. Length is counted in characters.
+/// Refused: fewer than 12 or more than 128 characters, one of the most
+/// common passwords, anything the strength estimate calls guessable, and
+/// anything containing the user's email name, own name or organization name.
 /// It is deliberately neither `Serialize` nor printable.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let chars = input.chars().count();
-        if chars < PASSWORD_MIN_CHARS {
-            return Err(FieldError::new(
-                "password",
-                format!("Use at least {PASSWORD_MIN_CHARS} characters."),
-            ));
+    pub fn parse(input: &str, context: PasswordContext<'_>) -> Result<Self, FieldError> {
+        let normalized: String = input.nfc().collect();
+        match check(&normalized, context).problem {
+            Some(problem) => Err(FieldError::new("password", problem)),
+            None => Ok(Self(normalized)),
         }
-        if chars > PASSWORD_MAX_CHARS {
-            return Err(FieldError::new(
-                "password",
-                format!("Use at most {PASSWORD_MAX_CHARS} characters."),
-            ));
-        }
-        Ok(Self(input.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
@@ -41,31 +71,164 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// Normalises a password typed at sign-in the same way it was at sign-up.
+pub fn normalize_password(input: &str) -> String {
+    input.nfc().collect()
+}
+
+/// The policy, as a score and the first reason to refuse. Runs in the
+/// browser on every keystroke and on the server at every change.
+pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
+    let chars = password.chars().count();
+    if chars > PASSWORD_MAX_CHARS {
+        return Strength {
+            score: 0,
+            problem: Some(format!("Use at most {PASSWORD_MAX_CHARS} characters.")),
+        };
+    }
+    let lowered = password.to_lowercase();
+    let email_name = context.email.split('@').next().unwrap_or_default();
+    let personal = [
+        (email_name, "your email address"),
+        (context.name, "your name"),
+        (context.organization, "your organization's name"),
+    ];
+    let user_inputs: Vec<&str> = personal
+        .iter()
+        .map(|(value, _)| *value)
+        .filter(|value| !value.is_empty())
+        .collect();
+    let estimate = zxcvbn::zxcvbn(password, &user_inputs);
+    let score = u8::from(estimate.score());
+
+    let problem = if chars < PASSWORD_MIN_CHARS {
+        Some(format!("Use at least {PASSWORD_MIN_CHARS} characters."))
+    } else if is_common(&estimate) {
+        Some("This is one of the most common passwords. Choose another.".to_owned())
+    } else if let Some((_, what)) = personal.iter().find(|(value, _)| {
+        value.chars().count() >= MIN_CONTEXT_CHARS && lowered.contains(&value.to_lowercase())
+    }) {
+        Some(format!("Don't include {what} in your password."))
+    } else if score < MIN_SCORE {
+        Some("This password is too easy to guess. Add more unrelated words.".to_owned())
+    } else {
+        None
+    };
+    Strength { score, problem }
+}
+
+/// The whole password is one entry of the common-password list (perhaps in
+/// l33t speak or reversed), with nothing else around it.
+fn is_common(estimate: &zxcvbn::Entropy) -> bool {
+    use zxcvbn::feedback::Warning;
+    let warning = estimate
+        .feedback()
+        .and_then(zxcvbn::feedback::Feedback::warning);
+    estimate.sequence().len() == 1
+        && matches!(
+            warning,
+            Some(
+                Warning::ThisIsATop10Password
+                    | Warning::ThisIsATop100Password
+                    | Warning::ThisIsACommonPassword
+                    | Warning::ThisIsSimilarToACommonlyUsedPassword
+            )
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const NOBODY: PasswordContext<'static> = PasswordContext {
+        email: "",
+        organization: "",
+        name: "",
+    };
+
+    fn refusal(password: &str, context: PasswordContext<'_>) -> String {
+        NewPassword::parse(password, context).unwrap_err().message
+    }
+
     #[test]
     fn length_is_counted_in_characters_from_12_to_128() {
-        assert!(NewPassword::parse(&"x".repeat(11)).is_err());
-        assert!(NewPassword::parse(&"x".repeat(12)).is_ok());
-        assert!(NewPassword::parse(&"x".repeat(128)).is_ok());
-        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
-        // Twelve two-byte characters are twelve characters, not twenty-four.
-        assert!(NewPassword::parse(&"é".repeat(11)).is_err());
-        assert!(NewPassword::parse(&"ж".repeat(12)).is_ok());
+        assert!(refusal(&"x".repeat(11), NOBODY).contains("at least 12"));
+        assert!(refusal(&format!("{}é", "Zq9#".repeat(32)), NOBODY).contains("at most 128"));
+        // Eleven two-byte characters are eleven characters, not twenty-two.
+        assert!(refusal(&"é".repeat(11), NOBODY).contains("at least 12"));
+        assert!(NewPassword::parse("лимонный дирижабль гудит", NOBODY).is_ok());
     }
 
     #[test]
-    fn passwords_are_kept_exactly_as_typed() {
-        let typed = "  Spaces Count Too  ";
-        assert_eq!(NewPassword::parse(typed).unwrap().expose(), typed);
+    fn common_passwords_are_refused_even_when_long() {
+        for common in ["password1234", "qwertyuiop123", "1q2w3e4r5t6y"] {
+            let message = refusal(common, NOBODY);
+            assert!(
+                message.contains("common") || message.contains("easy to guess"),
+                "{common}: {message}"
+            );
+        }
+        assert!(refusal("1qaz2wsx3edc", NOBODY).contains("common"));
     }
 
     #[test]
-    fn errors_name_the_field_and_debug_hides_the_secret() {
-        assert_eq!(NewPassword::parse("short").unwrap_err().field, "password");
-        let password = NewPassword::parse("correct horse battery").unwrap();
+    fn guessable_passwords_are_refused() {
+        assert!(refusal("aaaaaaaaaaaaaaaa", NOBODY).contains("easy to guess"));
+        assert!(refusal("abcdefghijklmnop", NOBODY).contains("easy to guess"));
+    }
+
+    #[test]
+    fn personal_details_are_refused() {
+        let context = PasswordContext {
+            email: "marguerite@example.com",
+            organization: "Brightwater Analytics",
+            name: "Marguerite Okafor",
+        };
+        assert!(refusal("marguerite-likes-tea-42", context).contains("email"));
+        assert!(refusal("x brightwater analytics 9!", context).contains("organization"));
+        let short_email = PasswordContext {
+            email: "mo@example.com",
+            ..context
+        };
+        assert!(refusal("hello Marguerite Okafor 1999!", short_email).contains("your name"));
+        // A two-letter email name is too common a substring to refuse.
+        assert!(NewPassword::parse("mostly harmless teapot orbit", short_email).is_ok());
+    }
+
+    #[test]
+    fn strong_passphrases_pass_and_are_kept_as_typed() {
+        let typed = "  correct horse battery staple  ";
+        assert_eq!(NewPassword::parse(typed, NOBODY).unwrap().expose(), typed);
+    }
+
+    #[test]
+    fn passwords_are_normalised_to_nfc() {
+        let composed = "caf\u{e9} au lait tous les matins";
+        let decomposed = "cafe\u{301} au lait tous les matins";
+        assert_eq!(
+            NewPassword::parse(decomposed, NOBODY).unwrap().expose(),
+            composed
+        );
+        assert_eq!(normalize_password(decomposed), composed);
+    }
+
+    #[test]
+    fn the_meter_rises_with_strength() {
+        let weak = check("password", NOBODY);
+        let strong = check("violet lantern orbits quietly", NOBODY);
+        assert!(weak.score < strong.score);
+        assert!(weak.problem.is_some());
+        assert_eq!(strong.problem, None);
+        assert!(!strong.label().is_empty());
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let password = NewPassword::parse("correct horse battery staple", NOBODY).unwrap();
         assert!(!format!("{password:?}").contains("horse"));
+        assert_eq!(
+            NewPassword::parse("short", NOBODY).unwrap_err().field,
+            "password"
+        );
     }
 }

@@ -1,8 +1,7 @@
 use crate::api::dashboard::dashboard_summary;
+use crate::components::time::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use time::OffsetDateTime;
-use time::macros::format_description;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -37,14 +36,4 @@ pub fn DashboardPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Unix seconds as "22 Nov 2026, 14:05 UTC".
-fn format_utc(unix_seconds: i64) -> String {
-    let format =
-        format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|moment| moment.format(&format).ok())
-        .unwrap_or_default()
 }

@@ -12,10 +12,16 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     // Validated again on the server before it is used as a redirect target.
     let next = move || query.read().get("next").unwrap_or_default();
+    let after_reset = move || query.read().get("reset").is_some();
     view! {
         <Title text="Sign in" />
         <main class="auth">
             <h1>"Sign in to Ledgerlock"</h1>
+            <Show when=after_reset>
+                <div class="notice" role="status">
+                    "Your password was changed and every session signed out. Sign in with the new password."
+                </div>
+            </Show>
             <ActionForm action=action attr:class="stacked" attr:novalidate=true>
                 <FormAlert error />
                 <input type="hidden" name="next" prop:value=next />
@@ -24,6 +30,7 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>
                     "Sign in"
                 </button>
+                <A href="/forgot-password" attr:class="aside">"Forgot your password?"</A>
             </ActionForm>
             <p class="switch">"New to Ledgerlock? " <A href="/sign-up">"Create an account"</A></p>
         </main>

@@ -1,6 +1,7 @@
 //! Who is calling: the signed-in user kept in the server-side session.
 
 use super::errors::internal;
+use crate::domain::SessionPolicy;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -10,15 +11,19 @@ use uuid::Uuid;
 /// The session key under which [`SessionAuth`] is stored.
 pub const AUTH_KEY: &str = "auth";
 
-/// What a signed-in session remembers. Only ids and times: names, roles and
-/// permissions are read fresh from the database on every request, so a
-/// change takes effect at once.
+/// What a signed-in session remembers. Only ids, times and the device: names,
+/// roles and permissions are read fresh from the database on every request,
+/// so a change takes effect at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionAuth {
     pub user_id: Uuid,
     pub organization_id: Uuid,
     /// Unix seconds.
     pub signed_in_at: i64,
+    /// Unix seconds of the last authenticated request.
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// The signed-in caller of a server function.
@@ -27,6 +32,7 @@ pub struct Caller {
     pub user_id: Uuid,
     pub organization_id: Uuid,
     pub signed_in_at: OffsetDateTime,
+    pub session: Session,
 }
 
 pub async fn session() -> Result<Session, AppError> {
@@ -35,21 +41,59 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|e| internal(anyhow::anyhow!("session layer missing: {e:?}")))
 }
 
-pub async fn signed_in(session: &Session) -> Result<Option<SessionAuth>, AppError> {
-    session.get::<SessionAuth>(AUTH_KEY).await.map_err(internal)
+fn unix(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The session's sign-in, if it is still within the idle and absolute
+/// limits; a session past them is deleted. Marks the session as seen now.
+pub async fn signed_in(
+    session: &Session,
+    policy: &SessionPolicy,
+    now: OffsetDateTime,
+) -> Result<Option<SessionAuth>, AppError> {
+    let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
+        Ok(Some(auth)) => auth,
+        Ok(None) => return Ok(None),
+        // Unreadable (e.g. written by an older version): treat as signed out.
+        Err(_) => {
+            session.flush().await.map_err(internal)?;
+            return Ok(None);
+        }
+    };
+    if !policy.allows(unix(auth.signed_in_at), unix(auth.last_seen_at), now) {
+        session.flush().await.map_err(internal)?;
+        return Ok(None);
+    }
+    let seen = SessionAuth {
+        last_seen_at: now.unix_timestamp(),
+        ..auth
+    };
+    session
+        .insert(AUTH_KEY, seen.clone())
+        .await
+        .map_err(internal)?;
+    Ok(Some(seen))
 }
 
 /// The caller, if signed in.
 pub async fn caller() -> Result<Option<Caller>, AppError> {
+    let state = super::state::app_state()?;
     let session = session().await?;
-    let Some(auth) = signed_in(&session).await? else {
+    let Some(auth) = signed_in(
+        &session,
+        &state.settings.sessions,
+        OffsetDateTime::now_utc(),
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    let signed_in_at = OffsetDateTime::from_unix_timestamp(auth.signed_in_at).map_err(internal)?;
     Ok(Some(Caller {
         user_id: auth.user_id,
         organization_id: auth.organization_id,
-        signed_in_at,
+        signed_in_at: unix(auth.signed_in_at),
+        session,
     }))
 }
 

@@ -1,14 +1,17 @@
 //! Everything that only exists on the server: database, sessions, services.
 
 pub mod auth;
+pub mod client;
 pub mod db;
 pub mod entities;
 pub mod errors;
 pub mod headers;
+pub mod mail;
 pub mod migrations;
 pub mod passwords;
 pub mod services;
 pub mod session_store;
 pub mod state;
+pub mod tokens;
 
 pub use state::AppState;

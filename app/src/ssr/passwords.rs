@@ -61,14 +61,39 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: &NewPassword) -> Result<PasswordHash, PasswordError> {
+        self.hash_text(password.expose()).await
+    }
+
+    /// Re-hashes a password that just verified against a hash made with
+    /// weaker parameters (see [`Passwords::needs_rehash`]).
+    pub async fn upgrade(&self, verified_password: &str) -> Result<PasswordHash, PasswordError> {
+        self.hash_text(verified_password).await
+    }
+
+    async fn hash_text(&self, password: &str) -> Result<PasswordHash, PasswordError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| PasswordError::Closed)?;
         let params = self.params.clone();
-        let password = password.expose().to_owned();
+        let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_blocking(&params, &password)).await?
+    }
+
+    /// Whether a stored hash is weaker than what is used now (another
+    /// algorithm, or less memory, passes or lanes).
+    pub fn needs_rehash(&self, stored: &PasswordHash) -> bool {
+        let Ok(parsed) = argon2::password_hash::PasswordHash::new(&stored.0) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || params.m_cost() < self.params.m_cost()
+            || params.t_cost() < self.params.t_cost()
+            || params.p_cost() < self.params.p_cost()
     }
 
     /// Checks `candidate` against `stored`, or against a dummy hash when there
@@ -113,7 +138,11 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_required_parameters_and_verify() {
         let passwords = Passwords::new().unwrap();
-        let password = NewPassword::parse("a long enough passphrase").unwrap();
+        let password = NewPassword::parse(
+            "a long enough passphrase",
+            crate::domain::PasswordContext::default(),
+        )
+        .unwrap();
         let hash = passwords.hash(&password).await.unwrap();
         assert!(
             hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -139,5 +168,23 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
+        assert!(!passwords.needs_rehash(&hash));
+    }
+
+    #[tokio::test]
+    async fn weaker_hashes_are_flagged_for_upgrade() {
+        let passwords = Passwords::new().unwrap();
+        let weak_params = Params::new(4096, 1, 1, None).unwrap();
+        let weak = hash_blocking(&weak_params, "a long enough passphrase").unwrap();
+        assert!(passwords.needs_rehash(&weak));
+        assert!(
+            passwords
+                .verify("a long enough passphrase", Some(&weak))
+                .await
+                .unwrap()
+        );
+        let upgraded = passwords.upgrade("a long enough passphrase").await.unwrap();
+        assert!(!passwords.needs_rehash(&upgraded));
+        assert!(passwords.needs_rehash(&PasswordHash("$2b$12$notargon".into())));
     }
 }

@@ -5,7 +5,6 @@ use super::entities::session;
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -36,8 +35,7 @@ impl DbSessionStore {
 /// The key under which a session is stored: a hash of its id, so the table
 /// never holds a usable cookie value.
 pub fn storage_key(id: &Id) -> String {
-    let digest = Sha256::digest(id.to_string().as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    super::tokens::sha256_hex(&id.to_string())
 }
 
 fn backend(error: impl std::fmt::Display) -> session_store::Error {

@@ -1,4 +1,6 @@
+use super::mail::Mailer;
 use super::passwords::Passwords;
+use crate::domain::SessionPolicy;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -10,6 +12,16 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     pub passwords: Arc<Passwords>,
+    pub mailer: Mailer,
+    pub settings: Arc<Settings>,
+}
+
+/// Settings the application layer needs (the server owns the rest).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The origin users reach, without a trailing slash; links in mail start with it.
+    pub public_url: String,
+    pub sessions: SessionPolicy,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -2,9 +2,10 @@
 //! (The server functions behind the pages check the session themselves; this
 //! only gives a browser without a session the right page at once.)
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use ledgerlock_app::domain::SessionPolicy;
 use ledgerlock_app::domain::next_path::sign_in_url;
 use ledgerlock_app::ssr::auth::signed_in;
 use tower_sessions::Session;
@@ -13,13 +14,20 @@ pub fn is_app_page(path: &str) -> bool {
     path == "/app" || path.starts_with("/app/")
 }
 
-pub async fn require_sign_in(request: Request, next: Next) -> Response {
+pub async fn require_sign_in(
+    State(policy): State<SessionPolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
     if !is_app_page(request.uri().path()) {
         return next.run(request).await;
     }
     let session = request.extensions().get::<Session>().cloned();
     let is_signed_in = match session {
-        Some(session) => matches!(signed_in(&session).await, Ok(Some(_))),
+        Some(session) => matches!(
+            signed_in(&session, &policy, time::OffsetDateTime::now_utc()).await,
+            Ok(Some(_))
+        ),
         None => false,
     };
     if is_signed_in {

@@ -3,5 +3,7 @@
 
 pub mod membership;
 pub mod organization;
+pub mod password_reset;
+pub mod security_event;
 pub mod session;
 pub mod user;

@@ -14,6 +14,12 @@ pub struct Model {
     pub name: String,
     pub password_hash: PasswordHash,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// Consecutive wrong passwords since the last lock or success.
+    pub failed_sign_ins: i32,
+    /// Locks since the last successful sign-in (each one lasts longer).
+    pub lock_count: i32,
+    pub locked_until: Option<TimeDateTimeWithTimeZone>,
+    pub password_changed_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,15 +1,22 @@
-//! Signing up and signing in.
+//! Signing up, signing in and out, and changing the password.
 
 use crate::api::auth::Viewer;
-use crate::domain::{Email, NewPassword, OrganizationName, PersonName, Role};
+use crate::domain::{
+    Email, Lockout, NewPassword, OrganizationName, PersonName, Role, SecurityEventKind,
+    normalize_password,
+};
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::{Caller, SessionAuth};
+use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{membership, organization, user};
 use crate::ssr::errors::internal;
+use crate::ssr::mail::Mail;
+use crate::ssr::services::security_log::{self, SecurityEvent};
+use crate::ssr::services::sessions;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, SqlErr, TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -24,17 +31,34 @@ pub struct SignUp {
     pub organization: OrganizationName,
 }
 
+fn session_auth(
+    user_id: Uuid,
+    organization_id: Uuid,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> SessionAuth {
+    SessionAuth {
+        user_id,
+        organization_id,
+        signed_in_at: now.unix_timestamp(),
+        last_seen_at: now.unix_timestamp(),
+        ip: client.ip_text(),
+        user_agent: client.user_agent.clone(),
+    }
+}
+
 /// Creates the user, their organization and the owner membership in one
 /// transaction, and returns what the new session should hold.
 pub async fn sign_up(
     state: &AppState,
     input: SignUp,
+    client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SessionAuth, AppError> {
     let lookup = input.email.lookup_key();
     // A cheap early answer for the common case; the unique index below is
     // what actually guarantees one account per email under concurrency.
-    if find_by_email(state, &lookup).await?.is_some() {
+    if find_by_email(&state.db, &lookup).await?.is_some() {
         return Err(AppError::Conflict(EMAIL_TAKEN.into()));
     }
     let password_hash = state
@@ -61,6 +85,10 @@ pub async fn sign_up(
         name: Set(input.name.as_str().to_owned()),
         password_hash: Set(password_hash),
         created_at: Set(now),
+        failed_sign_ins: Set(0),
+        lock_count: Set(0),
+        locked_until: Set(None),
+        password_changed_at: Set(Some(now)),
     }
     .insert(&txn)
     .await;
@@ -80,34 +108,97 @@ pub async fn sign_up(
     .insert(&txn)
     .await
     .map_err(internal)?;
+    security_log::record(
+        &txn,
+        SecurityEvent {
+            kind: SecurityEventKind::SignUp,
+            succeeded: true,
+            user_id: Some(user_id),
+            organization_id: Some(organization_id),
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
     txn.commit().await.map_err(internal)?;
 
     tracing::info!(%user_id, %organization_id, "account created");
-    Ok(SessionAuth {
-        user_id,
-        organization_id,
-        signed_in_at: now.unix_timestamp(),
-    })
+    Ok(session_auth(user_id, organization_id, client, now))
 }
 
-/// Checks the credentials. A wrong email and a wrong password give the same
-/// error after the same work (one argon2 verification).
+fn lockout_of(account: &user::Model) -> Lockout {
+    Lockout {
+        failures: u32::try_from(account.failed_sign_ins).unwrap_or(0),
+        locks: u32::try_from(account.lock_count).unwrap_or(0),
+        locked_until: account.locked_until,
+    }
+}
+
+fn with_lockout(account: user::Model, lockout: Lockout) -> user::ActiveModel {
+    let mut active = account.into_active_model();
+    active.failed_sign_ins = Set(i32::try_from(lockout.failures).unwrap_or(i32::MAX));
+    active.lock_count = Set(i32::try_from(lockout.locks).unwrap_or(i32::MAX));
+    active.locked_until = Set(lockout.locked_until);
+    active
+}
+
+/// Checks the credentials. A wrong email, a wrong password and a locked
+/// account all give the same error after the same work (one argon2
+/// verification); only the security log knows which it was.
 pub async fn sign_in(
     state: &AppState,
     email: &Email,
     password: &str,
+    client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SessionAuth, AppError> {
-    let account = find_by_email(state, &email.lookup_key()).await?;
+    let password = normalize_password(password);
+    let account = find_by_email(&state.db, &email.lookup_key()).await?;
     let verified = state
         .passwords
-        .verify(password, account.as_ref().map(|user| &user.password_hash))
+        .verify(&password, account.as_ref().map(|user| &user.password_hash))
         .await
         .map_err(internal)?;
-    let Some(account) = account.filter(|_| verified) else {
-        tracing::info!("sign-in refused");
+
+    let Some(account) = account else {
+        record_failure(state, None, client, "unknown email", now).await?;
         return Err(AppError::InvalidCredentials);
     };
+    let lockout = lockout_of(&account);
+    if lockout.is_locked(now) {
+        record_failure(state, Some(&account), client, "locked", now).await?;
+        return Err(AppError::InvalidCredentials);
+    }
+    if !verified {
+        let (lockout, lock_started) = lockout.after_failure(now);
+        let txn = state.db.begin().await.map_err(internal)?;
+        let account = with_lockout(account, lockout)
+            .update(&txn)
+            .await
+            .map_err(internal)?;
+        log_failure(&txn, &account, client, "wrong password", now).await?;
+        if lock_started {
+            log_event(
+                &txn,
+                &account,
+                SecurityEventKind::AccountLocked,
+                false,
+                client,
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await.map_err(internal)?;
+        if let (true, Some(until)) = (lock_started, lockout.locked_until) {
+            tracing::warn!(user_id = %account.id, "password sign-in locked");
+            state
+                .mailer
+                .send_later(lock_notice(&account, until, &state.settings.public_url));
+        }
+        return Err(AppError::InvalidCredentials);
+    }
+
     let Some(membership) = membership::Entity::find()
         .filter(membership::Column::UserId.eq(account.id))
         .order_by_asc(membership::Column::CreatedAt)
@@ -116,23 +207,268 @@ pub async fn sign_in(
         .map_err(internal)?
     else {
         // An account that belongs to no organization has nothing to show.
-        tracing::info!(user_id = %account.id, "sign-in refused: no membership");
+        record_failure(state, Some(&account), client, "no membership", now).await?;
         return Err(AppError::InvalidCredentials);
     };
+
+    let upgraded_hash = if state.passwords.needs_rehash(&account.password_hash) {
+        Some(state.passwords.upgrade(&password).await.map_err(internal)?)
+    } else {
+        None
+    };
+    let txn = state.db.begin().await.map_err(internal)?;
+    let mut active = with_lockout(account.clone(), Lockout::after_success());
+    if let Some(hash) = upgraded_hash {
+        active.password_hash = Set(hash);
+    }
+    active.update(&txn).await.map_err(internal)?;
+    security_log::record(
+        &txn,
+        SecurityEvent {
+            kind: SecurityEventKind::SignIn,
+            succeeded: true,
+            user_id: Some(account.id),
+            organization_id: Some(membership.organization_id),
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
     tracing::info!(user_id = %account.id, "signed in");
-    Ok(SessionAuth {
-        user_id: account.id,
-        organization_id: membership.organization_id,
-        signed_in_at: now.unix_timestamp(),
-    })
+    Ok(session_auth(
+        account.id,
+        membership.organization_id,
+        client,
+        now,
+    ))
 }
 
-async fn find_by_email(state: &AppState, lookup: &str) -> Result<Option<user::Model>, AppError> {
-    user::Entity::find()
-        .filter(user::Column::EmailLookup.eq(lookup))
+async fn record_failure(
+    state: &AppState,
+    account: Option<&user::Model>,
+    client: &ClientInfo,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    match account {
+        Some(account) => log_failure(&state.db, account, client, reason, now).await,
+        None => {
+            security_log::record(
+                &state.db,
+                SecurityEvent {
+                    kind: SecurityEventKind::SignInFailed,
+                    succeeded: false,
+                    user_id: None,
+                    organization_id: None,
+                    client,
+                    detail: Some(reason),
+                },
+                now,
+            )
+            .await
+        }
+    }
+}
+
+async fn log_failure(
+    db: &impl ConnectionTrait,
+    account: &user::Model,
+    client: &ClientInfo,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    tracing::info!(user_id = %account.id, reason, "sign-in refused");
+    security_log::record(
+        db,
+        SecurityEvent {
+            kind: SecurityEventKind::SignInFailed,
+            succeeded: false,
+            user_id: Some(account.id),
+            organization_id: primary_organization(db, account.id).await?,
+            client,
+            detail: Some(reason),
+        },
+        now,
+    )
+    .await
+}
+
+/// Records an event about one account, in its first organization.
+pub async fn log_event(
+    db: &impl ConnectionTrait,
+    account: &user::Model,
+    kind: SecurityEventKind,
+    succeeded: bool,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    security_log::record(
+        db,
+        SecurityEvent {
+            kind,
+            succeeded,
+            user_id: Some(account.id),
+            organization_id: primary_organization(db, account.id).await?,
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await
+}
+
+async fn primary_organization(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .map(|membership| membership.organization_id))
+}
+
+fn lock_notice(account: &user::Model, until: OffsetDateTime, public_url: &str) -> Mail {
+    Mail {
+        to: account.email.clone(),
+        subject: "Ledgerlock: password sign-in to your account is locked".into(),
+        body: format!(
+            "Hello {name},\n\n\
+             Someone entered a wrong password for your Ledgerlock account several times in a row, \
+             so password sign-in is locked until {until} UTC.\n\n\
+             If this was you, wait and try again, or reset your password at {public_url}/forgot-password.\n\
+             If it was not you, your password held: nobody got in. Consider choosing a longer one.\n",
+            name = account.name,
+            until = until.replace_nanosecond(0).unwrap_or(until),
+        ),
+        kind: "account_locked",
+    }
+}
+
+pub async fn sign_out(
+    state: &AppState,
+    caller: &Caller,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    security_log::record(
+        &state.db,
+        SecurityEvent {
+            kind: SecurityEventKind::SignOut,
+            succeeded: true,
+            user_id: Some(caller.user_id),
+            organization_id: Some(caller.organization_id),
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await
+}
+
+/// Changes the password after checking the current one, ends every other
+/// session of the user, and tells them by email.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    current: &str,
+    new_password: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let account = user::Entity::find_by_id(caller.user_id)
         .one(&state.db)
         .await
-        .map_err(internal)
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    let organization = organization::Entity::find_by_id(caller.organization_id)
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .map(|organization| organization.name)
+        .unwrap_or_default();
+    let new_password = NewPassword::parse(
+        new_password,
+        crate::domain::PasswordContext {
+            email: &account.email,
+            organization: &organization,
+            name: &account.name,
+        },
+    )
+    .map_err(|error| AppError::Invalid {
+        field: "new_password".into(),
+        message: error.message,
+    })?;
+    let current = normalize_password(current);
+    if !state
+        .passwords
+        .verify(&current, Some(&account.password_hash))
+        .await
+        .map_err(internal)?
+    {
+        log_event(
+            &state.db,
+            &account,
+            SecurityEventKind::PasswordChanged,
+            false,
+            client,
+            now,
+        )
+        .await?;
+        return Err(AppError::Invalid {
+            field: "current_password".into(),
+            message: "This is not your current password.".into(),
+        });
+    }
+    let hash = state
+        .passwords
+        .hash(&new_password)
+        .await
+        .map_err(internal)?;
+    let txn = state.db.begin().await.map_err(internal)?;
+    let mut active = account.clone().into_active_model();
+    active.password_hash = Set(hash);
+    active.password_changed_at = Set(Some(now));
+    active.update(&txn).await.map_err(internal)?;
+    let current_session = caller
+        .session
+        .id()
+        .map(|id| crate::ssr::session_store::storage_key(&id));
+    sessions::end_all_for_user(&txn, account.id, current_session.as_deref()).await?;
+    log_event(
+        &txn,
+        &account,
+        SecurityEventKind::PasswordChanged,
+        true,
+        client,
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
+    state.mailer.send_later(password_changed_notice(
+        &account,
+        &state.settings.public_url,
+    ));
+    Ok(())
+}
+
+pub fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
+    Mail {
+        to: account.email.clone(),
+        subject: "Ledgerlock: your password was changed".into(),
+        body: format!(
+            "Hello {name},\n\n\
+             The password of your Ledgerlock account was just changed, and every other session was signed out.\n\n\
+             If you did not do this, reset your password now at {public_url}/forgot-password \
+             and check your security activity after signing in.\n",
+            name = account.name,
+        ),
+        kind: "password_changed",
+    }
 }
 
 /// The signed-in user as the header shows them, or `None` when the account
@@ -162,5 +498,17 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
         role: Role::parse(&membership.role)
             .map_or("Member", Role::label)
             .to_owned(),
+        is_owner: Role::parse(&membership.role) == Some(Role::Owner),
     }))
+}
+
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    lookup: &str,
+) -> Result<Option<user::Model>, AppError> {
+    user::Entity::find()
+        .filter(user::Column::EmailLookup.eq(lookup))
+        .one(db)
+        .await
+        .map_err(internal)
 }

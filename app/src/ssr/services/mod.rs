@@ -1,5 +1,9 @@
 //! One service per area. A service opens its transaction, applies the domain
-//! rules, writes, commits and returns a DTO.
+//! rules, writes (with the log event, in the same transaction), commits and
+//! returns a DTO.
 
 pub mod accounts;
 pub mod dashboard;
+pub mod password_reset;
+pub mod security_log;
+pub mod sessions;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Prints the figures the README keeps, from one run on this machine.
+# Expects a release build (make bench builds it first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+app_port=3200
+bare_port=3201
+duration="${BENCH_SECONDS:-10}"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() { # url
+  for _ in $(seq 1 2000); do
+    curl -fs -o /dev/null "$1" && return 0
+    sleep 0.005
+  done
+  echo "bench: $1 never answered" >&2
+  exit 1
+}
+rps() { # url
+  wrk -t2 -c32 -d"${duration}s" --latency "$1" | awk '/Requests\/sec/ { print $2 }'
+}
+
+echo "== Ledgerlock benchmark: $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+wasm="$(ls target/site/pkg/*.wasm | head -n 1)"
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+printf 'release WASM: %d KB raw, %d KB gzipped\n' $((raw / 1024)) $((gz / 1024))
+
+start=$(date +%s%N)
+LEDGERLOCK_ADDR="127.0.0.1:$app_port" LEDGERLOCK_DATA_DIR="$work/data" LEDGERLOCK_LOG=warn \
+  ./target/release/ledgerlock serve >"$work/server.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$app_port/readyz"
+ready=$(date +%s%N)
+printf 'cold start to ready (fresh SQLite, migrations included): %d ms\n' $(((ready - start) / 1000000))
+
+curl -fs "http://127.0.0.1:$app_port/" >"$work/landing.html"
+cargo build --release --quiet -p ledgerlock --example bare_landing
+./target/release/examples/bare_landing "127.0.0.1:$bare_port" "$work/landing.html" &
+pids+=($!)
+wait_for "http://127.0.0.1:$bare_port/"
+
+app_rps=$(rps "http://127.0.0.1:$app_port/")
+bare_rps=$(rps "http://127.0.0.1:$bare_port/")
+awk -v app="$app_rps" -v bare="$bare_rps" 'BEGIN {
+  printf "signed-out landing page: %.0f req/s; bare axum, same bytes: %.0f req/s; ratio %.2f\n", app, bare, app / bare
+}'

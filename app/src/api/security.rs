@@ -1,0 +1,47 @@
+//! The security log, as its readers see it.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEventView {
+    /// Unix seconds.
+    pub occurred_at: i64,
+    pub what: String,
+    pub succeeded: bool,
+    pub ip: String,
+    pub device: String,
+    /// Whose event it is, by name (in the organization-wide view).
+    pub who: Option<String>,
+}
+
+/// The caller's own security events, or with `organization` (owners only)
+/// everyone's in the organization. The newest 200.
+#[server(prefix = "/api", endpoint = "security/activity")]
+pub async fn security_activity(
+    #[server(default)] organization: bool,
+) -> Result<Vec<SecurityEventView>, AppError> {
+    use crate::ssr::services::security_log::{Scope, recent};
+    use crate::ssr::{auth, errors::respond, services::accounts, state::app_state};
+
+    respond(
+        async {
+            let state = app_state()?;
+            let caller = auth::require_caller().await?;
+            let scope = if organization {
+                let viewer = accounts::viewer(&state, &caller)
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
+                if !viewer.is_owner {
+                    return Err(AppError::Forbidden);
+                }
+                Scope::Organization(caller.organization_id)
+            } else {
+                Scope::User(caller.user_id)
+            };
+            recent(&state.db, scope, 200).await
+        }
+        .await,
+    )
+}

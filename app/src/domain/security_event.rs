@@ -1,0 +1,78 @@
+//! What the security log records.
+
+/// A kind of security event. The stored names are stable: they are data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityEventKind {
+    SignUp,
+    SignIn,
+    SignInFailed,
+    AccountLocked,
+    SignOut,
+    PasswordChanged,
+    PasswordResetRequested,
+    PasswordResetCompleted,
+    SessionRevoked,
+}
+
+const ALL: [SecurityEventKind; 9] = [
+    SecurityEventKind::SignUp,
+    SecurityEventKind::SignIn,
+    SecurityEventKind::SignInFailed,
+    SecurityEventKind::AccountLocked,
+    SecurityEventKind::SignOut,
+    SecurityEventKind::PasswordChanged,
+    SecurityEventKind::PasswordResetRequested,
+    SecurityEventKind::PasswordResetCompleted,
+    SecurityEventKind::SessionRevoked,
+];
+
+impl SecurityEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUp => "sign_up",
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::AccountLocked => "account_locked",
+            Self::SignOut => "sign_out",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordResetCompleted => "password_reset_completed",
+            Self::SessionRevoked => "session_revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+
+    /// How the event reads in the activity list.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SignUp => "Account created",
+            Self::SignIn => "Signed in",
+            Self::SignInFailed => "Failed sign-in",
+            Self::AccountLocked => "Password sign-in locked",
+            Self::SignOut => "Signed out",
+            Self::PasswordChanged => "Password changed",
+            Self::PasswordResetRequested => "Password reset requested",
+            Self::PasswordResetCompleted => "Password reset",
+            Self::SessionRevoked => "Session ended remotely",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip_and_are_unique() {
+        for kind in ALL {
+            assert_eq!(SecurityEventKind::parse(kind.as_str()), Some(kind));
+        }
+        let mut names: Vec<_> = ALL.iter().map(|kind| kind.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+}

@@ -1,0 +1,180 @@
+//! "Forgot password": a single-use link by email, valid 30 minutes.
+//!
+//! The token carries 256 random bits and only its SHA-256 is stored. Asking
+//! for a link answers the same whether or not the address has an account.
+//! Using the link sets the password and ends every session of the user; it
+//! does not sign in, so a second factor can never be skipped this way.
+
+use crate::domain::{Email, Lockout, NewPassword, PasswordContext, SecurityEventKind};
+use crate::error::AppError;
+use crate::ssr::AppState;
+use crate::ssr::client::ClientInfo;
+use crate::ssr::entities::{membership, organization, password_reset, user};
+use crate::ssr::errors::internal;
+use crate::ssr::mail::Mail;
+use crate::ssr::services::accounts::{self, find_by_email, log_event, password_changed_notice};
+use crate::ssr::services::security_log::{self, SecurityEvent};
+use crate::ssr::services::sessions;
+use crate::ssr::tokens::{new_token, sha256_hex};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub const VALIDITY: Duration = Duration::minutes(30);
+
+/// Sends a reset link if the address has an account; answers the same either way.
+pub async fn request(
+    state: &AppState,
+    email: &Email,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let Some(account) = find_by_email(&state.db, &email.lookup_key()).await? else {
+        security_log::record(
+            &state.db,
+            SecurityEvent {
+                kind: SecurityEventKind::PasswordResetRequested,
+                succeeded: false,
+                user_id: None,
+                organization_id: None,
+                client,
+                detail: Some("unknown email"),
+            },
+            now,
+        )
+        .await?;
+        return Ok(());
+    };
+    let token = new_token();
+    let txn = state.db.begin().await.map_err(internal)?;
+    // Only the newest link works.
+    password_reset::Entity::delete_many()
+        .filter(password_reset::Column::UserId.eq(account.id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await
+        .map_err(internal)?;
+    password_reset::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(account.id),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + VALIDITY),
+        used_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(internal)?;
+    log_event(
+        &txn,
+        &account,
+        SecurityEventKind::PasswordResetRequested,
+        true,
+        client,
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
+
+    let link = format!("{}/reset-password?token={token}", state.settings.public_url);
+    state.mailer.send_later(Mail {
+        to: account.email.clone(),
+        subject: "Ledgerlock: reset your password".into(),
+        body: format!(
+            "Hello {name},\n\n\
+             Someone asked to reset the password of your Ledgerlock account. To choose a new password, \
+             open this link within 30 minutes:\n\n{link}\n\n\
+             The link works once. If you did not ask for it, ignore this message: your password stays as it is.\n",
+            name = account.name,
+        ),
+        kind: "password_reset",
+    });
+    Ok(())
+}
+
+/// Sets a new password with a reset token and ends all the user's sessions.
+pub async fn complete(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let reset = password_reset::Entity::find()
+        .filter(password_reset::Column::TokenHash.eq(sha256_hex(token)))
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .filter(|reset| reset.used_at.is_none() && reset.expires_at > now)
+        .ok_or(AppError::LinkInvalid)?;
+    let account = user::Entity::find_by_id(reset.user_id)
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::LinkInvalid)?;
+    let organization = organization_name(state, account.id).await?;
+    let password = NewPassword::parse(
+        new_password,
+        PasswordContext {
+            email: &account.email,
+            organization: &organization,
+            name: &account.name,
+        },
+    )?;
+    let hash = state.passwords.hash(&password).await.map_err(internal)?;
+
+    let txn = state.db.begin().await.map_err(internal)?;
+    // Claiming the token and checking it was still unused is one statement,
+    // so two simultaneous uses cannot both succeed.
+    let claimed = password_reset::Entity::update_many()
+        .col_expr(password_reset::Column::UsedAt, Expr::value(now))
+        .filter(password_reset::Column::Id.eq(reset.id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await
+        .map_err(internal)?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::LinkInvalid);
+    }
+    let mut active = account.clone().into_active_model();
+    active.password_hash = Set(hash);
+    active.password_changed_at = Set(Some(now));
+    let cleared = Lockout::after_success();
+    active.failed_sign_ins = Set(0);
+    active.lock_count = Set(0);
+    active.locked_until = Set(cleared.locked_until);
+    active.update(&txn).await.map_err(internal)?;
+    sessions::end_all_for_user(&txn, account.id, None).await?;
+    accounts::log_event(
+        &txn,
+        &account,
+        SecurityEventKind::PasswordResetCompleted,
+        true,
+        client,
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
+    state.mailer.send_later(password_changed_notice(
+        &account,
+        &state.settings.public_url,
+    ));
+    Ok(())
+}
+
+async fn organization_name(state: &AppState, user_id: Uuid) -> Result<String, AppError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::CreatedAt)
+        .find_also_related(organization::Entity)
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .and_then(|(_, organization)| organization)
+        .map(|organization| organization.name)
+        .unwrap_or_default())
+}

@@ -1,0 +1,132 @@
+//! A user's signed-in sessions: listing them and ending them remotely.
+
+use crate::api::sessions::SessionView;
+use crate::domain::SecurityEventKind;
+use crate::error::AppError;
+use crate::ssr::AppState;
+use crate::ssr::auth::{AUTH_KEY, Caller, SessionAuth};
+use crate::ssr::client::ClientInfo;
+use crate::ssr::entities::session;
+use crate::ssr::errors::internal;
+use crate::ssr::services::security_log::{self, SecurityEvent};
+use crate::ssr::session_store::storage_key;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+fn current_key(caller: &Caller) -> Option<String> {
+    caller.session.id().map(|id| storage_key(&id))
+}
+
+/// The caller's live sessions, most recently used first.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    now: OffsetDateTime,
+) -> Result<Vec<SessionView>, AppError> {
+    let current = current_key(caller);
+    let rows = session::Entity::find()
+        .filter(session::Column::UserId.eq(caller.user_id))
+        .filter(session::Column::ExpiresAt.gt(now.unix_timestamp()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(&state.db)
+        .await
+        .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let data: HashMap<String, Value> = serde_json::from_str(&row.data).ok()?;
+            let auth: SessionAuth = serde_json::from_value(data.get(AUTH_KEY)?.clone()).ok()?;
+            // Sessions past their absolute lifetime are dead even if their
+            // row has not been purged yet.
+            state
+                .settings
+                .sessions
+                .allows(
+                    OffsetDateTime::from_unix_timestamp(auth.signed_in_at).ok()?,
+                    OffsetDateTime::from_unix_timestamp(auth.last_seen_at).ok()?,
+                    now,
+                )
+                .then(|| SessionView {
+                    is_current: current.as_deref() == Some(row.id.as_str()),
+                    id: row.id,
+                    device: crate::domain::user_agent::describe(
+                        auth.user_agent.as_deref().unwrap_or_default(),
+                    ),
+                    ip: auth.ip.unwrap_or_default(),
+                    signed_in_at: auth.signed_in_at,
+                    last_seen_at: auth.last_seen_at,
+                })
+        })
+        .collect())
+}
+
+/// Ends one of the caller's own sessions. Another user's session id behaves
+/// exactly like one that does not exist.
+pub async fn end_one(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let deleted = session::Entity::delete_many()
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::UserId.eq(caller.user_id))
+        .exec(&state.db)
+        .await
+        .map_err(internal)?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    record_revocation(state, caller, client, "one session", now).await
+}
+
+/// Ends every session of the caller but the one making the request.
+pub async fn end_others(
+    state: &AppState,
+    caller: &Caller,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<u64, AppError> {
+    let ended = end_all_for_user(&state.db, caller.user_id, current_key(caller).as_deref()).await?;
+    record_revocation(state, caller, client, "all other sessions", now).await?;
+    Ok(ended)
+}
+
+/// Deletes a user's sessions, except `keep` (a storage key) if given.
+pub async fn end_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Option<&str>,
+) -> Result<u64, AppError> {
+    let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        query = query.filter(session::Column::Id.ne(keep));
+    }
+    Ok(query.exec(db).await.map_err(internal)?.rows_affected)
+}
+
+async fn record_revocation(
+    state: &AppState,
+    caller: &Caller,
+    client: &ClientInfo,
+    detail: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    security_log::record(
+        &state.db,
+        SecurityEvent {
+            kind: SecurityEventKind::SessionRevoked,
+            succeeded: true,
+            user_id: Some(caller.user_id),
+            organization_id: Some(caller.organization_id),
+            client,
+            detail: Some(detail),
+        },
+        now,
+    )
+    .await
+}

@@ -1,0 +1,68 @@
+//! Per-client-address rate limits on the endpoints that guess or spend:
+//! sign-in, sign-up and password reset. Keyed by the address that
+//! `client_address::identify` determined, never by a raw header.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderValue, StatusCode};
+use ledgerlock_app::AppError;
+use ledgerlock_app::ssr::client::ClientInfo;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+const LIMITED_PATHS: [&str; 4] = [
+    "/api/auth/sign_in",
+    "/api/auth/sign_up",
+    "/api/auth/request_password_reset",
+    "/api/auth/reset_password",
+];
+
+pub struct AuthRateLimit {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl AuthRateLimit {
+    /// `per_minute` attempts a minute on average, in bursts of that many.
+    pub fn new(per_minute: NonZeroU32) -> Arc<Self> {
+        Arc::new(Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        })
+    }
+
+    /// Forgets addresses whose allowance is full again (keeps memory flat).
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+    }
+}
+
+pub async fn limit(
+    State(limits): State<Arc<AuthRateLimit>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limited = LIMITED_PATHS.contains(&request.uri().path());
+    let ip = request
+        .extensions()
+        .get::<ClientInfo>()
+        .and_then(|client| client.ip);
+    if let (true, Some(ip)) = (limited, ip)
+        && limits.limiter.check_key(&ip).is_err()
+    {
+        tracing::warn!(path = %request.uri().path(), "rate limit reached");
+        let error = AppError::RateLimited;
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("60"));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
