@@ -3,7 +3,7 @@
 use crate::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
-const DEFAULT_FILTER: &str =
+pub const DEFAULT_FILTER: &str =
     "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,tower_sessions=warn";
 
 pub fn init(format: LogFormat) {

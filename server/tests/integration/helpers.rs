@@ -1,8 +1,12 @@
 use ledgerlock_server::{Application, Config};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, SET_COOKIE};
 use reqwest::{Client, Response, redirect};
+use sea_orm::DatabaseConnection;
 use sea_orm::{ConnectionTrait, Database};
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -11,7 +15,50 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub database_url: String,
+    pub outbox: PathBuf,
     _data_dir: TempDir,
+}
+
+/// Everything every app in this test process logged, with the production
+/// log filter: tests assert that no secret ever appears in it.
+pub fn captured_logs() -> String {
+    let buffer = log_buffer();
+    let bytes = buffer.lock().map(|bytes| bytes.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let writer = LogWriter(buffer.clone());
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    ledgerlock_server::telemetry::DEFAULT_FILTER,
+                ))
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .try_init();
+            buffer
+        })
+        .clone()
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut bytes) = self.0.lock() {
+            bytes.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A fresh database: a file in the test's own directory, or a new PostgreSQL
@@ -49,6 +96,7 @@ impl TestApp {
 
     /// Starts the app with extra `LEDGERLOCK_*` settings.
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
+        log_buffer();
         let data_dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(&data_dir).await;
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -74,8 +122,51 @@ impl TestApp {
             base,
             client,
             database_url,
+            outbox: data_dir.path().join("outbox"),
             _data_dir: data_dir,
         }
+    }
+
+    pub async fn db(&self) -> DatabaseConnection {
+        sea_orm::Database::connect(&self.database_url)
+            .await
+            .unwrap()
+    }
+
+    /// The messages sent to `to` so far, oldest first (bodies decoded).
+    pub fn mail_to(&self, to: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        let mut messages: Vec<(std::time::SystemTime, String)> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+            .filter_map(|entry| {
+                let modified = entry.metadata().ok()?.modified().ok()?;
+                let text = decode_quoted_printable(&std::fs::read_to_string(entry.path()).ok()?);
+                text.contains(&format!("To: {to}"))
+                    .then_some((modified, text))
+            })
+            .collect();
+        messages.sort();
+        messages.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// Waits (mail is sent in the background) for a message to `to` whose
+    /// subject contains `subject`.
+    pub async fn wait_for_mail(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            if let Some(message) = self
+                .mail_to(to)
+                .into_iter()
+                .rev()
+                .find(|message| message.contains(subject))
+            {
+                return message;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} about {subject:?}");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -140,6 +231,35 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// Enough of RFC 2045 quoted-printable for the messages we send.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::with_capacity(joined.len());
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The token in the reset link of a message.
+pub fn reset_token(message: &str) -> String {
+    let start = message.find("token=").expect("a reset link") + "token=".len();
+    message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 pub fn encode_form(form: &[(&str, &str)]) -> String {
