@@ -9,6 +9,7 @@ data="$(mktemp -d)"
 log="$data/server.log"
 
 LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" LEDGERLOCK_SITE_ROOT=target/site \
+  LEDGERLOCK_OUTBOX_DIR="$data/outbox" \
   "$binary" >"$log" 2>&1 &
 server=$!
 cleanup() {
@@ -29,7 +30,8 @@ for _ in $(seq 1 100); do
 done
 
 status=0
-(cd end2end && LEDGERLOCK_E2E_URL="http://127.0.0.1:$port" npm test --silent) || status=$?
+(cd end2end && LEDGERLOCK_E2E_URL="http://127.0.0.1:$port" LEDGERLOCK_E2E_OUTBOX="$data/outbox" \
+  npm test --silent) || status=$?
 if [ "$status" != 0 ]; then
   echo "e2e: server log follows" >&2
   tail -n 50 "$log" >&2

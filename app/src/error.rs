@@ -90,7 +90,7 @@ impl FromServerFnError for AppError {
         // On the server this runs when a request's arguments cannot be
         // decoded: answer 400 rather than the framework's 500.
         #[cfg(feature = "ssr")]
-        crate::ssr::errors::set_status(&error);
+        crate::ssr::errors::set_framework_error_status(&error);
         error
     }
 }

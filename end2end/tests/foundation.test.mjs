@@ -22,7 +22,7 @@ test('a new owner signs up, stays signed in across a reload, and signs out', asy
 
   await page.getByLabel('Your name').fill('Ana López');
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Organization name').fill('Acme Trading');
   await page.getByRole('button', { name: 'Create account' }).click();
 
@@ -51,14 +51,14 @@ test('the sign-up form is interactive: errors appear beside the field without le
   await hydrated(page);
   await page.getByLabel('Your name').fill('Ana');
   await page.getByLabel('Email').fill(uniqueEmail());
-  await page.getByLabel('Password').fill('too short');
+  await page.getByLabel('Password', { exact: true }).fill('too short');
   await page.getByLabel('Organization name').fill('Acme');
   await page.getByRole('button', { name: 'Create account' }).click();
 
   const error = page.locator('#field-password-error');
   await error.waitFor({ state: 'visible' });
   assert.equal(await error.textContent(), 'Use at least 12 characters.');
-  assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true');
   assert.match(page.url(), /\/sign-up$/, 'the page did not navigate');
   await context.close();
 });
@@ -78,11 +78,11 @@ test('signing in returns to the page that asked for it', async () => {
   await page.waitForURL('**/sign-in?next=/app');
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('not the password at all');
+  await page.getByLabel('Password', { exact: true }).fill('not the password at all');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'incorrect' }).waitFor();
 
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/app');
   assert.equal(await page.getByTestId('organization-name').textContent(), 'Bo & Co');

@@ -41,3 +41,52 @@ export async function hydrated(page) {
 export function uniqueEmail() {
   return `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
+
+/** Creates an account through the API, as another browser would have. */
+export async function signUpViaApi(page, email, organization = 'Acme Trading') {
+  const response = await page.request.post('/api/auth/sign_up', {
+    form: { name: 'Ana López', email, password: PASSWORD, organization },
+    headers: { accept: 'application/json' },
+  });
+  if (response.status() !== 200) {
+    throw new Error(`sign-up failed: ${response.status()} ${await response.text()}`);
+  }
+}
+
+/** Signs in through the form and waits for the dashboard. */
+export async function signInViaForm(page, email, password = PASSWORD) {
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/app');
+}
+
+/** The newest message to `to` in the server's outbox, decoded, waiting for it. */
+export async function newestMail(to, subject) {
+  const { readdir, readFile, stat } = await import('node:fs/promises');
+  const dir = process.env.LEDGERLOCK_E2E_OUTBOX;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const names = (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.eml'));
+    const messages = [];
+    for (const name of names) {
+      const path = `${dir}/${name}`;
+      const text = decodeQuotedPrintable(await readFile(path, 'utf8'));
+      if (text.includes(`To: ${to}`) && text.includes(subject)) {
+        messages.push({ text, modified: (await stat(path)).mtimeMs });
+      }
+    }
+    if (messages.length > 0) {
+      return messages.sort((a, b) => b.modified - a.modified)[0].text;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no mail to ${to} about ${subject}`);
+}
+
+function decodeQuotedPrintable(text) {
+  return text
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}

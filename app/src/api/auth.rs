@@ -23,38 +23,35 @@ pub async fn sign_up(
     organization: String,
 ) -> Result<(), AppError> {
     use crate::domain::{Email, NewPassword, OrganizationName, PasswordContext, PersonName};
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::accounts, state::app_state,
-    };
+    use crate::ssr::{auth, request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            let name = PersonName::parse(&name)?;
-            let email = Email::parse(&email)?;
-            let organization = OrganizationName::parse(&organization)?;
-            let password = NewPassword::parse(
-                &password,
-                PasswordContext {
-                    email: email.as_str(),
-                    organization: organization.as_str(),
-                    name: name.as_str(),
-                },
-            )?;
-            let input = accounts::SignUp {
-                name,
-                email,
-                password,
-                organization,
-            };
-            let state = app_state()?;
-            let now = time::OffsetDateTime::now_utc();
-            let signed_in = accounts::sign_up(&state, input, &current_client(), now).await?;
-            auth::begin(&auth::session().await?, signed_in).await?;
-            leptos_axum::redirect(crate::domain::next_path::DEFAULT_AFTER_SIGN_IN);
-            Ok(())
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let name = PersonName::parse(&name)?;
+        let email = Email::parse(&email)?;
+        let organization = OrganizationName::parse(&organization)?;
+        let password = NewPassword::parse(
+            &password,
+            PasswordContext {
+                email: email.as_str(),
+                organization: organization.as_str(),
+                name: name.as_str(),
+            },
+        )?;
+        let input = accounts::SignUp {
+            name,
+            email,
+            password,
+            organization,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let signed_in = accounts::sign_up(&request.state, input, &request.client, now).await?;
+        auth::begin(&request.session, signed_in).await?;
+        request.redirect(crate::domain::next_path::DEFAULT_AFTER_SIGN_IN);
+        Ok(())
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Signs in with email and password, then goes to `next` (a local path) or
@@ -66,63 +63,58 @@ pub async fn sign_in(
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::{Email, FieldError, NextPath};
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::accounts, state::app_state,
-    };
+    use crate::ssr::{auth, request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            let email = Email::parse(&email)?;
-            if password.is_empty() {
-                return Err(FieldError::new("password", "Enter your password.").into());
-            }
-            let state = app_state()?;
-            let now = time::OffsetDateTime::now_utc();
-            let signed_in =
-                accounts::sign_in(&state, &email, &password, &current_client(), now).await?;
-            auth::begin(&auth::session().await?, signed_in).await?;
-            leptos_axum::redirect(NextPath::parse_or_default(next.as_deref()).as_str());
-            Ok(())
+    let request = RequestContext::capture()?;
+    let result = async {
+        let email = Email::parse(&email)?;
+        if password.is_empty() {
+            return Err(FieldError::new("password", "Enter your password.").into());
         }
-        .await,
-    )
+        let now = time::OffsetDateTime::now_utc();
+        let signed_in =
+            accounts::sign_in(&request.state, &email, &password, &request.client, now).await?;
+        auth::begin(&request.session, signed_in).await?;
+        request.redirect(NextPath::parse_or_default(next.as_deref()).as_str());
+        Ok(())
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Ends the session on the server.
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::accounts, state::app_state,
-    };
+    use crate::ssr::{auth, request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            if let Some(caller) = auth::caller().await? {
-                let now = time::OffsetDateTime::now_utc();
-                accounts::sign_out(&app_state()?, &caller, &current_client(), now).await?;
-            }
-            auth::end(&auth::session().await?).await?;
-            leptos_axum::redirect("/sign-in");
-            Ok(())
+    let request = RequestContext::capture()?;
+    let result = async {
+        if let Some(caller) = request.caller().await? {
+            let now = time::OffsetDateTime::now_utc();
+            accounts::sign_out(&request.state, &caller, &request.client, now).await?;
         }
-        .await,
-    )
+        auth::end(&request.session).await?;
+        request.redirect("/sign-in");
+        Ok(())
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn me() -> Result<Option<Viewer>, AppError> {
-    use crate::ssr::{auth, errors::respond, services::accounts, state::app_state};
+    use crate::ssr::{request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            let Some(caller) = auth::caller().await? else {
-                return Ok(None);
-            };
-            accounts::viewer(&app_state()?, &caller).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let Some(caller) = request.caller().await? else {
+            return Ok(None);
+        };
+        accounts::viewer(&request.state, &caller).await
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Changes the password; every other session of the user ends.
@@ -131,33 +123,26 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::accounts, state::app_state,
-    };
+    use crate::ssr::{errors::internal, request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            let caller = auth::require_caller().await?;
-            let now = time::OffsetDateTime::now_utc();
-            accounts::change_password(
-                &app_state()?,
-                &caller,
-                &current_password,
-                &new_password,
-                &current_client(),
-                now,
-            )
-            .await?;
-            // A privilege-relevant change: the session gets a new id too.
-            caller
-                .session
-                .cycle_id()
-                .await
-                .map_err(crate::ssr::errors::internal)?;
-            Ok(())
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        accounts::change_password(
+            &request.state,
+            &caller,
+            &current_password,
+            &new_password,
+            &request.client,
+            now,
+        )
+        .await?;
+        // A security-relevant change: the session gets a new id too.
+        caller.session.cycle_id().await.map_err(internal)
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Emails a reset link if the address has an account. The answer is the
@@ -165,37 +150,32 @@ pub async fn change_password(
 #[server(prefix = "/api", endpoint = "auth/request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
-    use crate::ssr::{
-        client::current_client, errors::respond, services::password_reset, state::app_state,
-    };
+    use crate::ssr::{request::RequestContext, services::password_reset};
 
-    respond(
-        async {
-            let email = Email::parse(&email)?;
-            let now = time::OffsetDateTime::now_utc();
-            password_reset::request(&app_state()?, &email, &current_client(), now).await?;
-            leptos_axum::redirect("/forgot-password?sent=1");
-            Ok(())
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let email = Email::parse(&email)?;
+        let now = time::OffsetDateTime::now_utc();
+        password_reset::request(&request.state, &email, &request.client, now).await?;
+        request.redirect("/forgot-password?sent=1");
+        Ok(())
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Sets a new password with the token from a reset link.
 #[server(prefix = "/api", endpoint = "auth/reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    use crate::ssr::{
-        client::current_client, errors::respond, services::password_reset, state::app_state,
-    };
+    use crate::ssr::{request::RequestContext, services::password_reset};
 
-    respond(
-        async {
-            let now = time::OffsetDateTime::now_utc();
-            password_reset::complete(&app_state()?, &token, &password, &current_client(), now)
-                .await?;
-            leptos_axum::redirect("/sign-in?reset=1");
-            Ok(())
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let now = time::OffsetDateTime::now_utc();
+        password_reset::complete(&request.state, &token, &password, &request.client, now).await?;
+        request.redirect("/sign-in?reset=1");
+        Ok(())
+    }
+    .await;
+    request.respond(result)
 }

@@ -16,13 +16,13 @@ pub struct DashboardFigures {
 
 #[server(prefix = "/api", endpoint = "dashboard/summary")]
 pub async fn dashboard_summary() -> Result<DashboardFigures, AppError> {
-    use crate::ssr::{auth, errors::respond, services::dashboard, state::app_state};
+    use crate::ssr::{request::RequestContext, services::dashboard};
 
-    respond(
-        async {
-            let caller = auth::require_caller().await?;
-            dashboard::summary(&app_state()?, &caller).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        dashboard::summary(&request.state, &caller).await
+    }
+    .await;
+    request.respond(result)
 }

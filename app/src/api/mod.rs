@@ -1,6 +1,7 @@
-//! Server functions: the only door to the database. Each one extracts the
-//! session, parses its input into domain types, checks the caller, calls one
-//! service and ends with `respond`, which gives an error its HTTP status.
+//! Server functions: the only door to the database. Each one first captures
+//! its request context (state, session, client) before any `.await`, parses
+//! its input into domain types, checks the caller, calls one service, and ends
+//! with `respond`, which gives an error its HTTP status.
 //!
 //! Endpoints are explicit and stable (`/api/<area>/<name>`): they are part of
 //! the public surface, listed in the README.

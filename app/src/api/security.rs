@@ -23,25 +23,24 @@ pub async fn security_activity(
     #[server(default)] organization: bool,
 ) -> Result<Vec<SecurityEventView>, AppError> {
     use crate::ssr::services::security_log::{Scope, recent};
-    use crate::ssr::{auth, errors::respond, services::accounts, state::app_state};
+    use crate::ssr::{request::RequestContext, services::accounts};
 
-    respond(
-        async {
-            let state = app_state()?;
-            let caller = auth::require_caller().await?;
-            let scope = if organization {
-                let viewer = accounts::viewer(&state, &caller)
-                    .await?
-                    .ok_or(AppError::Unauthenticated)?;
-                if !viewer.is_owner {
-                    return Err(AppError::Forbidden);
-                }
-                Scope::Organization(caller.organization_id)
-            } else {
-                Scope::User(caller.user_id)
-            };
-            recent(&state.db, scope, 200).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let scope = if organization {
+            let viewer = accounts::viewer(&request.state, &caller)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            if !viewer.is_owner {
+                return Err(AppError::Forbidden);
+            }
+            Scope::Organization(caller.organization_id)
+        } else {
+            Scope::User(caller.user_id)
+        };
+        recent(&request.state.db, scope, 200).await
+    }
+    .await;
+    request.respond(result)
 }

@@ -19,47 +19,43 @@ pub struct SessionView {
 
 #[server(prefix = "/api", endpoint = "sessions/list")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
-    use crate::ssr::{auth, errors::respond, services::sessions, state::app_state};
+    use crate::ssr::{request::RequestContext, services::sessions};
 
-    respond(
-        async {
-            let caller = auth::require_caller().await?;
-            sessions::list(&app_state()?, &caller, time::OffsetDateTime::now_utc()).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        sessions::list(&request.state, &caller, time::OffsetDateTime::now_utc()).await
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Signs out one of the caller's sessions, wherever it is.
 #[server(prefix = "/api", endpoint = "sessions/end")]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::sessions, state::app_state,
-    };
+    use crate::ssr::{request::RequestContext, services::sessions};
 
-    respond(
-        async {
-            let caller = auth::require_caller().await?;
-            let now = time::OffsetDateTime::now_utc();
-            sessions::end_one(&app_state()?, &caller, &id, &current_client(), now).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        sessions::end_one(&request.state, &caller, &id, &request.client, now).await
+    }
+    .await;
+    request.respond(result)
 }
 
 /// Signs out every session of the caller except this one.
 #[server(prefix = "/api", endpoint = "sessions/end_others")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    use crate::ssr::{
-        auth, client::current_client, errors::respond, services::sessions, state::app_state,
-    };
+    use crate::ssr::{request::RequestContext, services::sessions};
 
-    respond(
-        async {
-            let caller = auth::require_caller().await?;
-            let now = time::OffsetDateTime::now_utc();
-            sessions::end_others(&app_state()?, &caller, &current_client(), now).await
-        }
-        .await,
-    )
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        sessions::end_others(&request.state, &caller, &request.client, now).await
+    }
+    .await;
+    request.respond(result)
 }

@@ -35,10 +35,15 @@ pub struct Caller {
     pub session: Session,
 }
 
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|e| internal(anyhow::anyhow!("session layer missing: {e:?}")))
+impl Caller {
+    pub fn from_session(auth: SessionAuth, session: Session) -> Self {
+        Self {
+            user_id: auth.user_id,
+            organization_id: auth.organization_id,
+            signed_in_at: unix(auth.signed_in_at),
+            session,
+        }
+    }
 }
 
 fn unix(seconds: i64) -> OffsetDateTime {
@@ -74,32 +79,6 @@ pub async fn signed_in(
         .await
         .map_err(internal)?;
     Ok(Some(seen))
-}
-
-/// The caller, if signed in.
-pub async fn caller() -> Result<Option<Caller>, AppError> {
-    let state = super::state::app_state()?;
-    let session = session().await?;
-    let Some(auth) = signed_in(
-        &session,
-        &state.settings.sessions,
-        OffsetDateTime::now_utc(),
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(Caller {
-        user_id: auth.user_id,
-        organization_id: auth.organization_id,
-        signed_in_at: unix(auth.signed_in_at),
-        session,
-    }))
-}
-
-/// The caller, or `Unauthenticated`.
-pub async fn require_caller() -> Result<Caller, AppError> {
-    caller().await?.ok_or(AppError::Unauthenticated)
 }
 
 /// Marks the session as signed in, under a fresh id so that an id planted

@@ -1,65 +1,38 @@
-//! Turning failures into answers: internal causes are logged with their chain
-//! and hidden; every error gets its HTTP status.
+//! Turning unexpected failures into answers: the cause is logged with its
+//! chain (the log line carries the request id through its span) and hidden.
 
 use crate::error::AppError;
-use http::StatusCode;
-use http::header::ACCEPT;
-use http::request::Parts;
-use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Logs an unexpected failure with its cause chain and returns the generic
-/// error the user sees, carrying this request's id.
+/// error the user sees; `RequestContext::respond` fills in the request id.
 pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
     let error = error.into();
     tracing::error!(error = %format!("{error:#}"), "internal error");
     AppError::Internal {
-        request_id: request_id(),
+        request_id: String::new(),
     }
 }
 
-fn request_id() -> String {
-    use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(REQUEST_ID_HEADER)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "unavailable".to_owned())
-}
-
-/// A `<form>` posted by a browser without JavaScript: leptos_axum answers it
-/// with a redirect, which an error status would break.
-fn is_plain_form_post() -> bool {
-    use_context::<Parts>().is_some_and(|parts| {
+/// Gives a framework error (undecodable arguments) its status: 400, not 500.
+/// Runs synchronously inside the server function handler, so its context is there.
+pub fn set_framework_error_status(error: &AppError) {
+    use leptos::prelude::use_context;
+    let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
         parts
             .headers
-            .get(ACCEPT)
+            .get(http::header::ACCEPT)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"))
-    })
-}
-
-/// Gives a server function's error its HTTP status. Every server function
-/// ends with it.
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        set_status(error);
-    }
-    result
-}
-
-/// Sets the status of the response being built, if there is one.
-pub fn set_status(error: &AppError) {
-    if !is_plain_form_post()
-        && let Some(options) = use_context::<ResponseOptions>()
-    {
-        options.set_status(
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    });
+    if let (false, Some(response)) = (
+        plain_form_post,
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        response.set_status(
+            http::StatusCode::from_u16(error.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
 }

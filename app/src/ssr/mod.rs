@@ -9,6 +9,7 @@ pub mod headers;
 pub mod mail;
 pub mod migrations;
 pub mod passwords;
+pub mod request;
 pub mod services;
 pub mod session_store;
 pub mod state;

@@ -29,9 +29,3 @@ impl FromRef<AppState> for LeptosOptions {
         state.leptos_options.clone()
     }
 }
-
-/// The application state inside a server function.
-pub fn app_state() -> Result<AppState, crate::error::AppError> {
-    leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| super::errors::internal(anyhow::anyhow!("AppState missing from context")))
-}

@@ -1,0 +1,122 @@
+//! Everything a server function needs from its request, captured in one
+//! synchronous step before its first `.await`.
+//!
+//! Why: during streaming server-side rendering a suspended view can be
+//! rendered twice, and the reactive owner of the first rendering is disposed
+//! while its server-function futures may still be running. Context looked up
+//! after an `.await` could then be missing. Captured up front, it cannot.
+
+use super::AppState;
+use super::auth::{self, Caller};
+use super::client::ClientInfo;
+use super::errors::REQUEST_ID_HEADER;
+use crate::error::AppError;
+use http::header::{ACCEPT, LOCATION};
+use http::request::Parts;
+use http::{HeaderName, HeaderValue, StatusCode};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+pub struct RequestContext {
+    pub state: AppState,
+    pub client: ClientInfo,
+    pub session: Session,
+    response: Option<ResponseOptions>,
+    /// A `<form>` posted without JavaScript: answered with real redirects.
+    plain_form_post: bool,
+    request_id: String,
+}
+
+impl RequestContext {
+    /// Reads the request's context. Call it first thing, before any `.await`.
+    pub fn capture() -> Result<Self, AppError> {
+        let missing = |what: &str| {
+            super::errors::internal(anyhow::anyhow!("{what} missing from the request context"))
+        };
+        let state = use_context::<AppState>().ok_or_else(|| missing("AppState"))?;
+        let parts = use_context::<Parts>().ok_or_else(|| missing("request parts"))?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| missing("session"))?;
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
+        Ok(Self {
+            client: parts
+                .extensions
+                .get::<ClientInfo>()
+                .cloned()
+                .unwrap_or_default(),
+            plain_form_post: header(ACCEPT.as_str())
+                .is_some_and(|accept| accept.contains("text/html")),
+            request_id: header(REQUEST_ID_HEADER)
+                .unwrap_or("unavailable")
+                .to_owned(),
+            response: use_context::<ResponseOptions>(),
+            state,
+            session,
+        })
+    }
+
+    /// The signed-in caller, if any.
+    pub async fn caller(&self) -> Result<Option<Caller>, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let Some(signed_in) =
+            auth::signed_in(&self.session, &self.state.settings.sessions, now).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Caller::from_session(signed_in, self.session.clone())))
+    }
+
+    /// The signed-in caller, or `Unauthenticated`.
+    pub async fn require_caller(&self) -> Result<Caller, AppError> {
+        self.caller().await?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// Sends the browser to `path` when the call succeeds: a real redirect for
+    /// a plain form post, a redirect header for the hydrated page's client.
+    pub fn redirect(&self, path: &str) {
+        let (Some(response), Ok(location)) = (&self.response, HeaderValue::from_str(path)) else {
+            return;
+        };
+        response.insert_header(LOCATION, location);
+        if self.plain_form_post {
+            response.set_status(StatusCode::FOUND);
+        } else {
+            response.insert_header(
+                HeaderName::from_static(leptos::server_fn::redirect::REDIRECT_HEADER),
+                HeaderValue::from_static(""),
+            );
+        }
+    }
+
+    /// Finishes a server function: an error gets its HTTP status, and an
+    /// internal error the id of this request (which its log line carries).
+    pub fn respond<T>(&self, result: Result<T, AppError>) -> Result<T, AppError> {
+        let Err(error) = result else {
+            return result;
+        };
+        let error = match error {
+            AppError::Internal { .. } => AppError::Internal {
+                request_id: self.request_id.clone(),
+            },
+            other => other,
+        };
+        // leptos_axum answers a plain form post with a redirect, which an
+        // error status would break.
+        if let (false, Some(response)) = (self.plain_form_post, &self.response) {
+            response.set_status(
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+        Err(error)
+    }
+}

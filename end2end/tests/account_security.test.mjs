@@ -1,0 +1,102 @@
+// Account security in a real browser: forgotten password through the
+// outbox, ending another browser's session, and the live strength meter.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, openPage, hydrated, uniqueEmail, signUpViaApi, signInViaForm, newestMail, PASSWORD,
+} from './support.mjs';
+
+const NEW_PASSWORD = 'velvet thunder orchard 1987 kite';
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('a forgotten password is reset through the emailed link', async () => {
+  const { context, page, problems } = await openPage(browser);
+  const email = uniqueEmail();
+  await signUpViaApi(page, email);
+  await context.clearCookies();
+
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.waitForURL('**/forgot-password');
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.getByTestId('reset-sent').waitFor();
+
+  const message = await newestMail(email, 'reset your password');
+  const link = message.match(/https?:\/\/\S+\/reset-password\?token=[A-Za-z0-9_-]+/)[0];
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await page.waitForURL('**/sign-in?reset=1');
+  assert.ok(await page.getByRole('status').isVisible());
+
+  await signInViaForm(page, email, NEW_PASSWORD);
+  assert.deepEqual(problems, []);
+
+  // The link worked once.
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByLabel('New password').fill('another fresh passphrase 77');
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await page.getByRole('alert').filter({ hasText: 'already been used' }).waitFor();
+  await context.close();
+});
+
+test('a session ended on the sessions page is signed out in the other browser', async () => {
+  const email = uniqueEmail();
+  const laptop = await openPage(browser);
+  const phone = await openPage(browser);
+  await signUpViaApi(laptop.page, email);
+  await signInViaForm(phone.page, email);
+
+  await laptop.page.goto('/app/sessions');
+  await hydrated(laptop.page);
+  const rows = laptop.page.getByTestId('sessions').locator('tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.equal(await laptop.page.getByText('This device').count(), 1);
+  await rows
+    .filter({ hasNotText: 'This device' })
+    .getByRole('button', { name: 'Sign out' })
+    .click();
+  await laptop.page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="sessions"] tbody tr').length === 1,
+  );
+
+  await phone.page.goto('/app');
+  await phone.page.waitForURL('**/sign-in?next=/app');
+  assert.deepEqual(laptop.problems, []);
+  await laptop.context.close();
+  await phone.context.close();
+});
+
+test('the strength meter follows the password as it is typed', async () => {
+  const { context, page } = await openPage(browser);
+  await page.goto('/sign-up');
+  await hydrated(page);
+  await page.getByLabel('Organization name').fill('Brightwater Analytics');
+  const password = page.getByLabel('Password', { exact: true });
+  const meter = page.getByTestId('password-meter');
+
+  await password.pressSequentially('password');
+  await meter.locator('meter').waitFor();
+  assert.equal(await meter.locator('.strength-label').textContent(), 'Very weak');
+  assert.match(await meter.locator('.strength-verdict').textContent(), /at least 12/);
+
+  await password.fill('');
+  await password.pressSequentially('brightwater analytics 2026');
+  assert.match(await meter.locator('.strength-verdict').textContent(), /organization/);
+
+  await password.fill('');
+  await password.pressSequentially(NEW_PASSWORD);
+  assert.equal(await meter.locator('.strength-verdict').textContent(), 'Meets the password policy.');
+  assert.ok(Number(await meter.locator('meter').getAttribute('value')) >= 3);
+  await context.close();
+});
