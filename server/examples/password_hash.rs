@@ -9,8 +9,11 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let passwords = Passwords::new().expect("argon2 parameters");
-    let password = NewPassword::parse("velvet thunder orchard 1987 kite", PasswordContext::default())
-        .expect("a valid password");
+    let password = NewPassword::parse(
+        "velvet thunder orchard 1987 kite",
+        PasswordContext::default(),
+    )
+    .expect("a valid password");
     let mut millis = Vec::new();
     for _ in 0..15 {
         let start = Instant::now();

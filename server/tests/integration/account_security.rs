@@ -440,6 +440,20 @@ async fn ending_all_other_sessions_keeps_this_one() {
     assert_eq!(app.get("/app", Some(&here)).await.status(), 200);
 }
 
+async fn change_password(
+    app: &TestApp,
+    cookie: &str,
+    current: &str,
+    new: &str,
+) -> reqwest::Response {
+    app.call(
+        "/api/auth/change_password",
+        &[("current_password", current), ("new_password", new)],
+        Some(cookie),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let app = TestApp::spawn().await;
@@ -447,42 +461,15 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let here = app.sign_up(&email).await;
     let elsewhere = session_cookie(app.sign_in(&email, PASSWORD).await.headers()).unwrap();
 
-    let wrong = app
-        .call(
-            "/api/auth/change_password",
-            &[
-                ("current_password", "not my password at all"),
-                ("new_password", NEW_PASSWORD),
-            ],
-            Some(&here),
-        )
-        .await;
+    let wrong = change_password(&app, &here, "not my password at all", NEW_PASSWORD).await;
     assert_eq!(wrong.status(), 422);
     assert!(wrong.text().await.unwrap().contains("current_password"));
 
-    let weak = app
-        .call(
-            "/api/auth/change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "password1234"),
-            ],
-            Some(&here),
-        )
-        .await;
+    let weak = change_password(&app, &here, PASSWORD, "password1234").await;
     assert_eq!(weak.status(), 422);
     assert!(weak.text().await.unwrap().contains("new_password"));
 
-    let changed = app
-        .call(
-            "/api/auth/change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", NEW_PASSWORD),
-            ],
-            Some(&here),
-        )
-        .await;
+    let changed = change_password(&app, &here, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(changed.status(), 200);
     let renewed = session_cookie(changed.headers()).expect("a new session id after the change");
     assert_ne!(renewed, here);

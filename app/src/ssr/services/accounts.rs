@@ -2,8 +2,8 @@
 
 use crate::api::auth::Viewer;
 use crate::domain::{
-    Email, Lockout, NewPassword, OrganizationName, PersonName, Role, SecurityEventKind,
-    normalize_password,
+    Email, Lockout, NewPassword, OrganizationName, PasswordContext, PersonName, Role,
+    SecurityEventKind, normalize_password,
 };
 use crate::error::AppError;
 use crate::ssr::AppState;
@@ -14,9 +14,10 @@ use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::services::sessions;
+use crate::ssr::session_store::storage_key;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -385,24 +386,8 @@ pub async fn change_password(
         .await
         .map_err(internal)?
         .ok_or(AppError::Unauthenticated)?;
-    let organization = organization::Entity::find_by_id(caller.organization_id)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .map(|organization| organization.name)
-        .unwrap_or_default();
-    let new_password = NewPassword::parse(
-        new_password,
-        crate::domain::PasswordContext {
-            email: &account.email,
-            organization: &organization,
-            name: &account.name,
-        },
-    )
-    .map_err(|error| AppError::Invalid {
-        field: "new_password".into(),
-        message: error.message,
-    })?;
+    let new_password =
+        parse_new_password(&state.db, &account, new_password, "new_password").await?;
     let current = normalize_password(current);
     if !state
         .passwords
@@ -424,30 +409,80 @@ pub async fn change_password(
             message: "This is not your current password.".into(),
         });
     }
-    let hash = state
-        .passwords
-        .hash(&new_password)
-        .await
-        .map_err(internal)?;
     let txn = state.db.begin().await.map_err(internal)?;
-    let mut active = account.clone().into_active_model();
+    let this_session = caller.session.id().map(|id| storage_key(&id));
+    store_new_password(
+        state,
+        txn,
+        account,
+        &new_password,
+        NewPasswordEvent {
+            kind: SecurityEventKind::PasswordChanged,
+            keep_session: this_session.as_deref(),
+            client,
+        },
+        now,
+    )
+    .await
+}
+
+/// Applies the password policy to a new password for `account`, in the
+/// context of its name, email and first organization. Errors name `field`.
+pub async fn parse_new_password(
+    db: &impl ConnectionTrait,
+    account: &user::Model,
+    input: &str,
+    field: &'static str,
+) -> Result<NewPassword, AppError> {
+    let organization = match primary_organization(db, account.id).await? {
+        Some(id) => organization::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(internal)?
+            .map(|organization| organization.name),
+        None => None,
+    }
+    .unwrap_or_default();
+    NewPassword::parse(
+        input,
+        PasswordContext {
+            email: &account.email,
+            organization: &organization,
+            name: &account.name,
+        },
+    )
+    .map_err(|error| AppError::Invalid {
+        field: field.into(),
+        message: error.message,
+    })
+}
+
+/// How a new password came about, for the log and the sessions to keep.
+pub struct NewPasswordEvent<'a> {
+    pub kind: SecurityEventKind,
+    /// The storage key of a session to keep signed in, if any.
+    pub keep_session: Option<&'a str>,
+    pub client: &'a ClientInfo,
+}
+
+/// Within `txn`: stores the new password's hash (clearing any lock), ends the
+/// user's sessions but the one to keep, records the event; then commits and
+/// emails the user.
+pub async fn store_new_password(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    account: user::Model,
+    password: &NewPassword,
+    event: NewPasswordEvent<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let hash = state.passwords.hash(password).await.map_err(internal)?;
+    let mut active = with_lockout(account.clone(), Lockout::after_success());
     active.password_hash = Set(hash);
     active.password_changed_at = Set(Some(now));
     active.update(&txn).await.map_err(internal)?;
-    let current_session = caller
-        .session
-        .id()
-        .map(|id| crate::ssr::session_store::storage_key(&id));
-    sessions::end_all_for_user(&txn, account.id, current_session.as_deref()).await?;
-    log_event(
-        &txn,
-        &account,
-        SecurityEventKind::PasswordChanged,
-        true,
-        client,
-        now,
-    )
-    .await?;
+    sessions::end_all_for_user(&txn, account.id, event.keep_session).await?;
+    log_event(&txn, &account, event.kind, true, event.client, now).await?;
     txn.commit().await.map_err(internal)?;
     state.mailer.send_later(password_changed_notice(
         &account,
@@ -456,7 +491,7 @@ pub async fn change_password(
     Ok(())
 }
 
-pub fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
+fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
     Mail {
         to: account.email.clone(),
         subject: "Ledgerlock: your password was changed".into(),

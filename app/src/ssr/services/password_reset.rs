@@ -5,22 +5,18 @@
 //! Using the link sets the password and ends every session of the user; it
 //! does not sign in, so a second factor can never be skipped this way.
 
-use crate::domain::{Email, Lockout, NewPassword, PasswordContext, SecurityEventKind};
+use crate::domain::{Email, SecurityEventKind};
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{membership, organization, password_reset, user};
+use crate::ssr::entities::{password_reset, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
-use crate::ssr::services::accounts::{self, find_by_email, log_event, password_changed_notice};
+use crate::ssr::services::accounts::{self, NewPasswordEvent, find_by_email, log_event};
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use crate::ssr::services::sessions;
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -116,16 +112,8 @@ pub async fn complete(
         .await
         .map_err(internal)?
         .ok_or(AppError::LinkInvalid)?;
-    let organization = organization_name(state, account.id).await?;
-    let password = NewPassword::parse(
-        new_password,
-        PasswordContext {
-            email: &account.email,
-            organization: &organization,
-            name: &account.name,
-        },
-    )?;
-    let hash = state.passwords.hash(&password).await.map_err(internal)?;
+    let password =
+        accounts::parse_new_password(&state.db, &account, new_password, "password").await?;
 
     let txn = state.db.begin().await.map_err(internal)?;
     // Claiming the token and checking it was still unused is one statement,
@@ -140,41 +128,17 @@ pub async fn complete(
     if claimed.rows_affected != 1 {
         return Err(AppError::LinkInvalid);
     }
-    let mut active = account.clone().into_active_model();
-    active.password_hash = Set(hash);
-    active.password_changed_at = Set(Some(now));
-    let cleared = Lockout::after_success();
-    active.failed_sign_ins = Set(0);
-    active.lock_count = Set(0);
-    active.locked_until = Set(cleared.locked_until);
-    active.update(&txn).await.map_err(internal)?;
-    sessions::end_all_for_user(&txn, account.id, None).await?;
-    accounts::log_event(
-        &txn,
-        &account,
-        SecurityEventKind::PasswordResetCompleted,
-        true,
-        client,
+    accounts::store_new_password(
+        state,
+        txn,
+        account,
+        &password,
+        NewPasswordEvent {
+            kind: SecurityEventKind::PasswordResetCompleted,
+            keep_session: None,
+            client,
+        },
         now,
     )
-    .await?;
-    txn.commit().await.map_err(internal)?;
-    state.mailer.send_later(password_changed_notice(
-        &account,
-        &state.settings.public_url,
-    ));
-    Ok(())
-}
-
-async fn organization_name(state: &AppState, user_id: Uuid) -> Result<String, AppError> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
-        .order_by_asc(membership::Column::CreatedAt)
-        .find_also_related(organization::Entity)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .and_then(|(_, organization)| organization)
-        .map(|organization| organization.name)
-        .unwrap_or_default())
+    .await
 }
