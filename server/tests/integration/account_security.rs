@@ -599,3 +599,26 @@ async fn no_secret_reaches_the_logs() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+#[tokio::test]
+async fn the_purge_removes_expired_session_rows_only() {
+    let app = TestApp::spawn().await;
+    app.sign_up(&unique_email()).await;
+    app.sign_up(&unique_email()).await;
+    let db = app.db().await;
+    let rows = session::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let mut expired = rows[0].clone().into_active_model();
+    expired.expires_at = Set(OffsetDateTime::now_utc().unix_timestamp() - 60);
+    expired.update(&db).await.unwrap();
+
+    let store = ledgerlock_app::ssr::session_store::DbSessionStore::new(db.clone());
+    let purged = store
+        .purge_expired(OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    let left = session::Entity::find().all(&db).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, rows[1].id);
+}

@@ -72,3 +72,39 @@ fn migrate_creates_the_sqlite_database() {
     );
     assert!(data.path().join("ledgerlock.db").exists());
 }
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ledgerlock"))
+        .arg("serve")
+        .env("LEDGERLOCK_DATA_DIR", data.path())
+        .env("LEDGERLOCK_ADDR", "127.0.0.1:0")
+        .env("LEDGERLOCK_LOG_FORMAT", "json")
+        .env_remove("LEDGERLOCK_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|line| line.contains("\"listening\""))
+        .expect("the server logs where it listens");
+    assert!(listening.contains("127.0.0.1:"), "{listening}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|line| line.contains("shutting down")),
+        "{rest:?}"
+    );
+}
