@@ -327,3 +327,33 @@ async fn forms_work_without_javascript() {
     let cookie = session_cookie(response.headers()).unwrap();
     assert_eq!(app.get("/app", Some(&cookie)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn without_javascript_a_refused_form_comes_back_with_its_message() {
+    let app = TestApp::spawn().await;
+    let email = unique_email();
+    app.sign_up(&email).await;
+    let response = app
+        .client
+        .post(app.url("/api/auth/sign_in"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "text/html,application/xhtml+xml")
+        .header(REFERER, app.url("/sign-in"))
+        .body(crate::helpers::encode_form(&[
+            ("email", &email),
+            ("password", "not the password at all"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(session_cookie(response.headers()).is_none());
+    let back = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let back = back.strip_prefix(&app.base).unwrap_or(&back).to_owned();
+    assert!(back.starts_with("/sign-in?"), "{back}");
+    let page = app.get(&back, None).await.text().await.unwrap();
+    assert!(
+        page.contains("The email or password is incorrect."),
+        "{page}"
+    );
+}
