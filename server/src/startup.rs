@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError, redact_url};
 use crate::middleware::rate_limit::AuthRateLimit;
 use crate::router::{self, RouterSettings};
 use axum::Router;
+use axum::serve::ListenerExt;
 use ledgerlock_app::domain::SessionPolicy;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
@@ -149,8 +150,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.addr, public_url = %self.public_url, "listening");
+        // Pages stream in several chunks; without TCP_NODELAY, Nagle's
+        // algorithm meets the client's delayed ACK and each streamed page
+        // stalls for tens of milliseconds.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
