@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite against a freshly started server with an empty
 # SQLite database. Usage: .ci/e2e.sh path/to/ledgerlock
+# Every test browses from 127.0.0.1, so the per-address sign-in rate limit
+# (covered by the integration tests) is raised here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-target/debug/ledgerlock}"
@@ -10,6 +12,7 @@ log="$data/server.log"
 
 LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" LEDGERLOCK_SITE_ROOT=target/site \
   LEDGERLOCK_OUTBOX_DIR="$data/outbox" \
+  LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000 \
   "$binary" >"$log" 2>&1 &
 server=$!
 cleanup() {

@@ -5,7 +5,7 @@ use crate::pages::{
     account::AccountPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
     landing::LandingPage, not_found::NotFoundPage, reset_password::ResetPasswordPage,
     security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
-    sign_up::SignUpPage,
+    sign_up::SignUpPage, verify_sign_in::VerifySignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("") view=LandingPage />
                 <Route path=path!("sign-up") view=SignUpPage />
                 <Route path=path!("sign-in") view=SignInPage />
+                <Route path=path!("sign-in/verify") view=VerifySignInPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />
                 <ParentRoute path=path!("app") view=AppShell>

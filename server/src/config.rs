@@ -50,6 +50,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub outbox_dir: PathBuf,
+    /// The key file for secrets at rest (created on first start if missing).
+    pub secret_key_file: PathBuf,
 }
 
 /// The optional TOML file: the same settings, lower-case, without the prefix.
@@ -70,6 +72,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     outbox_dir: Option<String>,
+    secret_key_file: Option<String>,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -183,6 +186,8 @@ impl Config {
         }
         let outbox_dir = pick("LEDGERLOCK_OUTBOX_DIR", file.outbox_dir)
             .map_or_else(|| data_dir.join("outbox"), PathBuf::from);
+        let secret_key_file = pick("LEDGERLOCK_SECRET_KEY_FILE", file.secret_key_file)
+            .map_or_else(|| data_dir.join("secret.key"), PathBuf::from);
 
         Ok(Self {
             addr,
@@ -208,6 +213,7 @@ impl Config {
             mail_from: pick("LEDGERLOCK_MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "Ledgerlock <ledgerlock@localhost>".to_owned()),
             outbox_dir,
+            secret_key_file,
         })
     }
 

@@ -48,13 +48,13 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
+                // Installed first, so that a signal during startup still stops us cleanly.
+                let shutdown =
+                    shutdown_signal().map_err(|error| StartupError::Serve(error.to_string()))?;
                 let app = Application::build(config).await?;
-                app.run_until(shutdown_signal())
+                app.run_until(shutdown)
                     .await
-                    .map_err(|error| StartupError::Listen {
-                        addr: ([0, 0, 0, 0], 0).into(),
-                        cause: error.to_string(),
-                    })
+                    .map_err(|error| StartupError::Serve(error.to_string()))
             }
             Command::Migrate => {
                 open_database(&config).await?;

@@ -6,6 +6,7 @@ use crate::router::{self, RouterSettings};
 use axum::Router;
 use axum::serve::ListenerExt;
 use ledgerlock_app::domain::SessionPolicy;
+use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
 use ledgerlock_app::ssr::session_store::DbSessionStore;
@@ -33,6 +34,10 @@ pub enum StartupError {
     Passwords(String),
     #[error("{0}")]
     Mail(String),
+    #[error("LEDGERLOCK_SECRET_KEY_FILE: {0}")]
+    Secrets(String),
+    #[error("the server stopped: {0}")]
+    Serve(String),
 }
 
 pub struct Application {
@@ -102,6 +107,8 @@ impl Application {
             None => Mailer::outbox(config.outbox_dir.clone(), &config.mail_from),
         }
         .map_err(|error| StartupError::Mail(error.to_string()))?;
+        let secrets = SecretBox::load_or_create(&config.secret_key_file)
+            .map_err(|error| StartupError::Secrets(error.to_string()))?;
         let settings = Settings {
             public_url: public_url.as_str().trim_end_matches('/').to_owned(),
             sessions: SessionPolicy {
@@ -115,6 +122,7 @@ impl Application {
             passwords: Arc::new(passwords),
             mailer,
             settings: Arc::new(settings),
+            secrets: Arc::new(secrets),
         };
         let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(
@@ -185,25 +193,27 @@ fn spawn_housekeeping(store: DbSessionStore, auth_rate_limit: Arc<AuthRateLimit>
     });
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when
+/// this is called, not when the future is first polled, so a signal that
+/// arrives while the server is still starting is not lost.
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+}
+
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }

@@ -74,7 +74,93 @@ pub async fn sign_in(
         let now = time::OffsetDateTime::now_utc();
         let signed_in =
             accounts::sign_in(&request.state, &email, &password, &request.client, now).await?;
-        auth::begin(&request.session, signed_in).await?;
+        let next = NextPath::parse_or_default(next.as_deref());
+        if signed_in.needs_second_factor {
+            auth::begin_pending(&request.session, signed_in.auth).await?;
+            let verify = format!(
+                "/sign-in/verify?next={}",
+                crate::domain::next_path::encode(next.as_str())
+            );
+            request.redirect(&verify);
+        } else {
+            auth::begin(&request.session, signed_in.auth).await?;
+            request.redirect(next.as_str());
+        }
+        Ok(())
+    }
+    .await;
+    request.respond(result)
+}
+
+/// The second step of a sign-in: a code from the authenticator app, or a
+/// recovery code. Five wrong codes and the sign-in must start again.
+#[server(prefix = "/api", endpoint = "auth/verify_second_factor")]
+pub async fn verify_second_factor(
+    code: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::NextPath;
+    use crate::ssr::auth::{
+        self, MAX_SECOND_FACTOR_FAILURES, PENDING_KEY, PendingSignIn, SessionAuth,
+    };
+    use crate::ssr::{
+        errors::internal, request::RequestContext, services::accounts, services::second_factor,
+    };
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let now = time::OffsetDateTime::now_utc();
+        let start_again = |message: &str| AppError::Invalid {
+            field: "code".into(),
+            message: format!("{message} Sign in again with your email and password."),
+        };
+        let pending = auth::pending(&request.session)
+            .await?
+            .filter(|pending| pending.is_fresh(now))
+            .ok_or_else(|| start_again("This sign-in has expired."))?;
+        let proof = second_factor::verify(
+            &request.state,
+            pending.auth.user_id,
+            &code,
+            &request.client,
+            now,
+        )
+        .await?;
+        if proof.is_none() {
+            let failures = pending.failures + 1;
+            if failures >= MAX_SECOND_FACTOR_FAILURES {
+                request
+                    .session
+                    .remove::<PendingSignIn>(PENDING_KEY)
+                    .await
+                    .map_err(internal)?;
+                return Err(start_again("Too many wrong codes."));
+            }
+            request
+                .session
+                .insert(
+                    PENDING_KEY,
+                    PendingSignIn {
+                        failures,
+                        ..pending
+                    },
+                )
+                .await
+                .map_err(internal)?;
+            return Err(AppError::Invalid {
+                field: "code".into(),
+                message:
+                    "That code is not valid. Try the newest code from your app, or a recovery code."
+                        .into(),
+            });
+        }
+        let auth = SessionAuth {
+            signed_in_at: now.unix_timestamp(),
+            last_seen_at: now.unix_timestamp(),
+            ..pending.auth
+        };
+        accounts::record_sign_in(&request.state.db, &auth, &request.client, now).await?;
+        auth::begin(&request.session, auth).await?;
         request.redirect(NextPath::parse_or_default(next.as_deref()).as_str());
         Ok(())
     }

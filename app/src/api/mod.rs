@@ -8,5 +8,6 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod second_factor;
 pub mod security;
 pub mod sessions;

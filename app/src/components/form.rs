@@ -17,12 +17,15 @@ pub fn Field(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] autofocus: bool,
+    /// The input's id, when one page has two fields of the same name.
+    #[prop(optional)]
+    id: Option<&'static str>,
     /// Called with the value on every keystroke (for live feedback).
     #[prop(optional, into)]
     on_input: Option<Callback<String>>,
     error: FormError,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.map_or_else(|| format!("field-{name}"), str::to_owned);
     let error_id = format!("{id}-error");
     let message = move || {
         error

@@ -4,3 +4,4 @@ pub mod app_shell;
 pub mod form;
 pub mod password_meter;
 pub mod time;
+pub mod two_step;

@@ -9,9 +9,11 @@ mod lockout;
 mod names;
 pub mod next_path;
 mod password;
+pub mod recovery_code;
 mod role;
 mod security_event;
 mod session_policy;
+pub mod totp;
 pub mod user_agent;
 
 pub use email::Email;

@@ -31,16 +31,19 @@ impl NextPath {
 
 /// The sign-in page, asked to come back to `here` (a path and query) afterwards.
 pub fn sign_in_url(here: &str) -> String {
-    let encoded: String = here
-        .bytes()
+    format!("/sign-in?next={}", encode(here))
+}
+
+/// Percent-encodes a path for use as a query value (slashes kept readable).
+pub fn encode(path: &str) -> String {
+    path.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
                 char::from(byte).to_string()
             }
             _ => format!("%{byte:02X}"),
         })
-        .collect();
-    format!("/sign-in?next={encoded}")
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,9 +12,14 @@ pub enum SecurityEventKind {
     PasswordResetRequested,
     PasswordResetCompleted,
     SessionRevoked,
+    SecondFactorAdded,
+    SecondFactorRemoved,
+    SecondFactorFailed,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
 }
 
-const ALL: [SecurityEventKind; 9] = [
+const ALL: [SecurityEventKind; 14] = [
     SecurityEventKind::SignUp,
     SecurityEventKind::SignIn,
     SecurityEventKind::SignInFailed,
@@ -24,6 +29,11 @@ const ALL: [SecurityEventKind; 9] = [
     SecurityEventKind::PasswordResetRequested,
     SecurityEventKind::PasswordResetCompleted,
     SecurityEventKind::SessionRevoked,
+    SecurityEventKind::SecondFactorAdded,
+    SecurityEventKind::SecondFactorRemoved,
+    SecurityEventKind::SecondFactorFailed,
+    SecurityEventKind::RecoveryCodeUsed,
+    SecurityEventKind::RecoveryCodesRegenerated,
 ];
 
 impl SecurityEventKind {
@@ -38,6 +48,11 @@ impl SecurityEventKind {
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordResetCompleted => "password_reset_completed",
             Self::SessionRevoked => "session_revoked",
+            Self::SecondFactorAdded => "second_factor_added",
+            Self::SecondFactorRemoved => "second_factor_removed",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
         }
     }
 
@@ -57,6 +72,11 @@ impl SecurityEventKind {
             Self::PasswordResetRequested => "Password reset requested",
             Self::PasswordResetCompleted => "Password reset",
             Self::SessionRevoked => "Session ended remotely",
+            Self::SecondFactorAdded => "Two-step verification added",
+            Self::SecondFactorRemoved => "Two-step verification removed",
+            Self::SecondFactorFailed => "Wrong verification code",
+            Self::RecoveryCodeUsed => "Recovery code used",
+            Self::RecoveryCodesRegenerated => "New recovery codes",
         }
     }
 }

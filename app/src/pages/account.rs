@@ -1,6 +1,7 @@
 use crate::api::auth::{ChangePassword, Viewer};
 use crate::components::form::{Field, FormAlert};
 use crate::components::password_meter::PasswordMeter;
+use crate::components::two_step::TwoStepSettings;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -45,5 +46,6 @@ pub fn AccountPage() -> impl IntoView {
                 </button>
             </ActionForm>
         </section>
+        <TwoStepSettings />
     }
 }

@@ -10,3 +10,4 @@ pub mod security_activity;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
+pub mod verify_sign_in;

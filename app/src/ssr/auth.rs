@@ -26,6 +26,45 @@ pub struct SessionAuth {
     pub user_agent: Option<String>,
 }
 
+/// The session key of a sign-in whose password was right but whose second
+/// factor is still to come. It grants nothing: no server function treats it
+/// as signed in.
+pub const PENDING_KEY: &str = "pending_sign_in";
+/// How long the second step may take.
+pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(5);
+/// Wrong codes allowed before the whole sign-in must start again.
+pub const MAX_SECOND_FACTOR_FAILURES: u32 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    /// What the session will hold once the second factor is proved.
+    pub auth: SessionAuth,
+    pub failures: u32,
+}
+
+impl PendingSignIn {
+    pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
+        now - unix(self.auth.signed_in_at) < PENDING_LIFETIME
+    }
+}
+
+/// Starts the second step of a sign-in, under a fresh session id.
+pub async fn begin_pending(session: &Session, auth: SessionAuth) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(PENDING_KEY, PendingSignIn { auth, failures: 0 })
+        .await
+        .map_err(internal)
+}
+
+pub async fn pending(session: &Session) -> Result<Option<PendingSignIn>, AppError> {
+    Ok(session
+        .get::<PendingSignIn>(PENDING_KEY)
+        .await
+        .ok()
+        .flatten())
+}
+
 /// The signed-in caller of a server function.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -85,6 +124,10 @@ pub async fn signed_in(
 /// before sign-in (session fixation) is worthless afterwards.
 pub async fn begin(session: &Session, auth: SessionAuth) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
+    session
+        .remove::<PendingSignIn>(PENDING_KEY)
+        .await
+        .map_err(internal)?;
     session.insert(AUTH_KEY, auth).await.map_err(internal)
 }
 

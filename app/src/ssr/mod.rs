@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod errors;

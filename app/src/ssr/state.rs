@@ -1,3 +1,4 @@
+use super::crypto::SecretBox;
 use super::mail::Mailer;
 use super::passwords::Passwords;
 use crate::domain::SessionPolicy;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     pub mailer: Mailer,
     pub settings: Arc<Settings>,
+    /// Encrypts secrets stored in the database (TOTP seeds).
+    pub secrets: Arc<SecretBox>,
 }
 
 /// Settings the application layer needs (the server owns the rest).

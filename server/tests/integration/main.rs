@@ -9,3 +9,4 @@ mod config;
 mod headers;
 mod helpers;
 mod probes;
+mod second_factors;

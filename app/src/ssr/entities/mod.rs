@@ -4,6 +4,8 @@
 pub mod membership;
 pub mod organization;
 pub mod password_reset;
+pub mod recovery_code;
 pub mod security_event;
 pub mod session;
+pub mod totp_factor;
 pub mod user;

@@ -13,7 +13,7 @@ use crate::ssr::entities::{membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use crate::ssr::services::sessions;
+use crate::ssr::services::{second_factor, sessions};
 use crate::ssr::session_store::storage_key;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -153,7 +153,7 @@ pub async fn sign_in(
     password: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SessionAuth, AppError> {
+) -> Result<PasswordSignIn, AppError> {
     let password = normalize_password(password);
     let account = find_by_email(&state.db, &email.lookup_key()).await?;
     let verified = state
@@ -223,27 +223,46 @@ pub async fn sign_in(
         active.password_hash = Set(hash);
     }
     active.update(&txn).await.map_err(internal)?;
+    let auth = session_auth(account.id, membership.organization_id, client, now);
+    let needs_second_factor = second_factor::is_required(&txn, account.id).await?;
+    if !needs_second_factor {
+        record_sign_in(&txn, &auth, client, now).await?;
+    }
+    txn.commit().await.map_err(internal)?;
+    Ok(PasswordSignIn {
+        auth,
+        needs_second_factor,
+    })
+}
+
+/// The outcome of a right password.
+pub struct PasswordSignIn {
+    pub auth: SessionAuth,
+    /// The session must not be signed in before a second factor is proved.
+    pub needs_second_factor: bool,
+}
+
+/// Records a completed sign-in.
+pub async fn record_sign_in(
+    db: &impl ConnectionTrait,
+    auth: &SessionAuth,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    tracing::info!(user_id = %auth.user_id, "signed in");
     security_log::record(
-        &txn,
+        db,
         SecurityEvent {
             kind: SecurityEventKind::SignIn,
             succeeded: true,
-            user_id: Some(account.id),
-            organization_id: Some(membership.organization_id),
+            user_id: Some(auth.user_id),
+            organization_id: Some(auth.organization_id),
             client,
             detail: None,
         },
         now,
     )
-    .await?;
-    txn.commit().await.map_err(internal)?;
-    tracing::info!(user_id = %account.id, "signed in");
-    Ok(session_auth(
-        account.id,
-        membership.organization_id,
-        client,
-        now,
-    ))
+    .await
 }
 
 async fn record_failure(
@@ -388,13 +407,7 @@ pub async fn change_password(
         .ok_or(AppError::Unauthenticated)?;
     let new_password =
         parse_new_password(&state.db, &account, new_password, "new_password").await?;
-    let current = normalize_password(current);
-    if !state
-        .passwords
-        .verify(&current, Some(&account.password_hash))
-        .await
-        .map_err(internal)?
-    {
+    if let Err(error) = check_current_password(state, &account, current).await {
         log_event(
             &state.db,
             &account,
@@ -404,10 +417,7 @@ pub async fn change_password(
             now,
         )
         .await?;
-        return Err(AppError::Invalid {
-            field: "current_password".into(),
-            message: "This is not your current password.".into(),
-        });
+        return Err(error);
     }
     let txn = state.db.begin().await.map_err(internal)?;
     let this_session = caller.session.id().map(|id| storage_key(&id));
@@ -424,6 +434,38 @@ pub async fn change_password(
         now,
     )
     .await
+}
+
+/// Asks the signed-in caller for their password again before a sensitive
+/// change (removing a factor, new recovery codes).
+pub async fn reconfirm(state: &AppState, caller: &Caller, password: &str) -> Result<(), AppError> {
+    let account = user::Entity::find_by_id(caller.user_id)
+        .one(&state.db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    check_current_password(state, &account, password).await
+}
+
+/// Asks for the password again before a sensitive change.
+pub async fn check_current_password(
+    state: &AppState,
+    account: &user::Model,
+    password: &str,
+) -> Result<(), AppError> {
+    let verified = state
+        .passwords
+        .verify(&normalize_password(password), Some(&account.password_hash))
+        .await
+        .map_err(internal)?;
+    if verified {
+        Ok(())
+    } else {
+        Err(AppError::Invalid {
+            field: "current_password".into(),
+            message: "This is not your current password.".into(),
+        })
+    }
 }
 
 /// Applies the password policy to a new password for `account`, in the

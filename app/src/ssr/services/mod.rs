@@ -5,5 +5,6 @@
 pub mod accounts;
 pub mod dashboard;
 pub mod password_reset;
+pub mod second_factor;
 pub mod security_log;
 pub mod sessions;

@@ -1,0 +1,98 @@
+//! Two-step verification: the authenticator app and recovery codes.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepStatus {
+    /// Unix seconds since the authenticator app has been on, if it is.
+    pub totp_since: Option<i64>,
+    pub recovery_codes_left: u64,
+}
+
+/// What the user needs to add Ledgerlock to an authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// Base32, for typing in by hand.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// The same URL as a QR code, drawn on the server.
+    pub qr_svg: String,
+}
+
+#[server(prefix = "/api", endpoint = "second_factor/status")]
+pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
+    use crate::ssr::{request::RequestContext, services::second_factor};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        second_factor::status(&request.state, &caller).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Starts setting up an authenticator app (replacing an unfinished attempt).
+#[server(prefix = "/api", endpoint = "second_factor/totp/start")]
+pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
+    use crate::ssr::{request::RequestContext, services::second_factor};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        second_factor::start_totp(&request.state, &caller, time::OffsetDateTime::now_utc()).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Finishes the setup with a code from the app; answers the new recovery
+/// codes, shown this once.
+#[server(prefix = "/api", endpoint = "second_factor/totp/confirm")]
+pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
+    use crate::ssr::{request::RequestContext, services::second_factor};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        second_factor::confirm_totp(&request.state, &caller, &code, &request.client, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Removes the authenticator app; needs the password again.
+#[server(prefix = "/api", endpoint = "second_factor/totp/remove")]
+pub async fn remove_totp(current_password: String) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::accounts, services::second_factor};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        accounts::reconfirm(&request.state, &caller, &current_password).await?;
+        let now = time::OffsetDateTime::now_utc();
+        second_factor::remove_totp(&request.state, &caller, &request.client, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// A new set of recovery codes (the old one stops working); needs the password again.
+#[server(prefix = "/api", endpoint = "second_factor/recovery_codes/regenerate")]
+pub async fn regenerate_recovery_codes(current_password: String) -> Result<Vec<String>, AppError> {
+    use crate::ssr::{request::RequestContext, services::accounts, services::second_factor};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        accounts::reconfirm(&request.state, &caller, &current_password).await?;
+        let now = time::OffsetDateTime::now_utc();
+        second_factor::regenerate_recovery_codes(&request.state, &caller, &request.client, now)
+            .await
+    }
+    .await;
+    request.respond(result)
+}

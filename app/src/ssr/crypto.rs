@@ -1,0 +1,256 @@
+//! Secrets at rest (TOTP seeds, later payment and webhook keys): AES-256-GCM.
+//!
+//! Every ciphertext reads `v1:<key id>:<nonce>:<ciphertext>` (base64url), so
+//! keys can be rotated: the first key of the key file encrypts, all of them
+//! decrypt. The caller passes associated data naming the row (`totp:<id>`),
+//! so a ciphertext copied into another row does not decrypt. Keys live in a
+//! file outside the database, created on first start.
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use std::fmt;
+use std::path::Path;
+
+const VERSION: &str = "v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("key file {0}: {1}")]
+    KeyFile(String, String),
+    #[error("a stored secret could not be decrypted")]
+    Decrypt,
+    #[error("a secret could not be encrypted")]
+    Encrypt,
+}
+
+struct Key {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+/// The application's encryption keys. Printing it shows only the key ids.
+pub struct SecretBox {
+    keys: Vec<Key>,
+}
+
+impl fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<&str> = self.keys.iter().map(|key| key.id.as_str()).collect();
+        write!(f, "SecretBox(keys: {ids:?})")
+    }
+}
+
+impl SecretBox {
+    /// Loads the key file (`<id> <base64 32 bytes>` per line, the first one
+    /// current), creating it with one fresh key, readable by its owner only,
+    /// if it does not exist.
+    pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            let mut key = [0_u8; 32];
+            OsRng.fill_bytes(&mut key);
+            write_private(path, &format!("k1 {}\n", STANDARD.encode(key)))
+                .map_err(|error| CryptoError::KeyFile(shown.clone(), error.to_string()))?;
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| CryptoError::KeyFile(shown.clone(), error.to_string()))?;
+        Self::parse(&text).map_err(|message| CryptoError::KeyFile(shown, message))
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let keys = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(|line| {
+                let (id, encoded) = line
+                    .split_once(' ')
+                    .ok_or("each line is `<id> <base64 key>`")?;
+                if id.contains(':') {
+                    return Err("key ids cannot contain ':'".to_owned());
+                }
+                let bytes = STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|_| format!("key {id} is not base64"))?;
+                let cipher = Aes256Gcm::new_from_slice(&bytes)
+                    .map_err(|_| format!("key {id} must be 32 bytes"))?;
+                Ok(Key {
+                    id: id.to_owned(),
+                    cipher,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if keys.is_empty() {
+            return Err("no key in the file".into());
+        }
+        Ok(Self { keys })
+    }
+
+    pub fn seal(&self, plaintext: &[u8], associated_data: &str) -> Result<String, CryptoError> {
+        let key = self.keys.first().ok_or(CryptoError::Encrypt)?;
+        let mut nonce = [0_u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let ciphertext = key
+            .cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: associated_data.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Encrypt)?;
+        Ok(format!(
+            "{VERSION}:{}:{}:{}",
+            key.id,
+            URL_SAFE_NO_PAD.encode(nonce),
+            URL_SAFE_NO_PAD.encode(ciphertext)
+        ))
+    }
+
+    pub fn open(&self, sealed: &str, associated_data: &str) -> Result<Vec<u8>, CryptoError> {
+        let mut parts = sealed.split(':');
+        let (Some(VERSION), Some(id), Some(nonce), Some(ciphertext), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(CryptoError::Decrypt);
+        };
+        let key = self
+            .keys
+            .iter()
+            .find(|key| key.id == id)
+            .ok_or(CryptoError::Decrypt)?;
+        let nonce: [u8; 12] = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(CryptoError::Decrypt)?;
+        let ciphertext = URL_SAFE_NO_PAD
+            .decode(ciphertext)
+            .map_err(|_| CryptoError::Decrypt)?;
+        key.cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: associated_data.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_keys() -> SecretBox {
+        SecretBox::parse(&format!(
+            "k2 {}\nk1 {}\n",
+            STANDARD.encode([2_u8; 32]),
+            STANDARD.encode([1_u8; 32])
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn sealed_secrets_open_with_the_same_associated_data_only() {
+        let keys = two_keys();
+        let sealed = keys.seal(b"JBSWY3DPEHPK3PXP", "totp:row-1").unwrap();
+        assert!(sealed.starts_with("v1:k2:"), "the current key encrypts");
+        assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_eq!(
+            keys.open(&sealed, "totp:row-1").unwrap(),
+            b"JBSWY3DPEHPK3PXP"
+        );
+        assert!(
+            keys.open(&sealed, "totp:row-2").is_err(),
+            "bound to its row"
+        );
+        assert_ne!(
+            sealed,
+            keys.seal(b"JBSWY3DPEHPK3PXP", "totp:row-1").unwrap(),
+            "fresh nonce"
+        );
+    }
+
+    #[test]
+    fn older_keys_still_decrypt_after_rotation() {
+        let old = SecretBox::parse(&format!("k1 {}\n", STANDARD.encode([1_u8; 32]))).unwrap();
+        let sealed = old.seal(b"secret", "aad").unwrap();
+        assert_eq!(two_keys().open(&sealed, "aad").unwrap(), b"secret");
+    }
+
+    #[test]
+    fn tampering_and_unknown_keys_are_refused() {
+        let keys = two_keys();
+        let sealed = keys.seal(b"secret", "aad").unwrap();
+        let mut tampered = sealed.clone().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert!(
+            keys.open(&String::from_utf8(tampered).unwrap(), "aad")
+                .is_err()
+        );
+        assert!(keys.open(&sealed.replacen("k2", "k9", 1), "aad").is_err());
+        assert!(keys.open("v0:k2:AAAA:AAAA", "aad").is_err());
+        assert!(
+            !format!("{keys:?}").contains("AQEB"),
+            "Debug shows ids only"
+        );
+    }
+
+    #[test]
+    fn a_key_file_is_created_once_and_private() {
+        let dir = tempfile_dir();
+        let path = dir.join("secret.key");
+        let first = SecretBox::load_or_create(&path).unwrap();
+        let sealed = first.seal(b"x", "a").unwrap();
+        let again = SecretBox::load_or_create(&path).unwrap();
+        assert_eq!(again.open(&sealed, "a").unwrap(), b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ledgerlock-crypto-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn malformed_key_files_say_why() {
+        assert!(SecretBox::parse("").is_err());
+        assert!(SecretBox::parse("k1 not-base64!").is_err());
+        assert!(SecretBox::parse(&format!("k1 {}", STANDARD.encode([0_u8; 16]))).is_err());
+    }
+}
