@@ -21,6 +21,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// A sensitive action needs the user to prove who they are again.
+    #[error("For your security, confirm it is you before doing this.")]
+    ConfirmationRequired,
     /// Also what a caller sees for another organization's records.
     #[error("Not found.")]
     NotFound,
@@ -47,7 +50,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 422,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::ConfirmationRequired => 403,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::RateLimited => 429,

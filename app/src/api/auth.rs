@@ -157,6 +157,7 @@ pub async fn verify_second_factor(
         let auth = SessionAuth {
             signed_in_at: now.unix_timestamp(),
             last_seen_at: now.unix_timestamp(),
+            confirmed_at: now.unix_timestamp(),
             ..pending.auth
         };
         accounts::record_sign_in(&request.state.db, &auth, &request.client, now).await?;
@@ -209,7 +210,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{errors::internal, request::RequestContext, services::accounts};
+    use crate::ssr::{auth, request::RequestContext, services::accounts};
 
     let request = RequestContext::capture()?;
     let result = async {
@@ -224,8 +225,9 @@ pub async fn change_password(
             now,
         )
         .await?;
-        // A security-relevant change: the session gets a new id too.
-        caller.session.cycle_id().await.map_err(internal)
+        // Proving the current password is a fresh confirmation; the session
+        // gets a new id with it.
+        auth::mark_confirmed(&caller.session, now).await
     }
     .await;
     request.respond(result)

@@ -1,4 +1,5 @@
-//! Two-step verification: the authenticator app and recovery codes.
+//! Two-step verification: the authenticator app and recovery codes, and the
+//! step-up confirmation that sensitive actions ask for.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -34,7 +35,8 @@ pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
     request.respond(result)
 }
 
-/// Starts setting up an authenticator app (replacing an unfinished attempt).
+/// Starts setting up an authenticator app, replacing an unfinished attempt
+/// (a recent confirmation is needed).
 #[server(prefix = "/api", endpoint = "second_factor/totp/start")]
 pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
     use crate::ssr::{request::RequestContext, services::second_factor};
@@ -42,7 +44,9 @@ pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
-        second_factor::start_totp(&request.state, &caller, time::OffsetDateTime::now_utc()).await
+        let now = time::OffsetDateTime::now_utc();
+        caller.require_recent_confirmation(now)?;
+        second_factor::start_totp(&request.state, &caller, now).await
     }
     .await;
     request.respond(result)
@@ -64,34 +68,63 @@ pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
     request.respond(result)
 }
 
-/// Removes the authenticator app; needs the password again.
+/// Removes the authenticator app (a recent confirmation is needed).
 #[server(prefix = "/api", endpoint = "second_factor/totp/remove")]
-pub async fn remove_totp(current_password: String) -> Result<(), AppError> {
-    use crate::ssr::{request::RequestContext, services::accounts, services::second_factor};
+pub async fn remove_totp() -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
-        accounts::reconfirm(&request.state, &caller, &current_password).await?;
         let now = time::OffsetDateTime::now_utc();
+        caller.require_recent_confirmation(now)?;
         second_factor::remove_totp(&request.state, &caller, &request.client, now).await
     }
     .await;
     request.respond(result)
 }
 
-/// A new set of recovery codes (the old one stops working); needs the password again.
+/// A new set of recovery codes (the old one stops working; a recent
+/// confirmation is needed).
 #[server(prefix = "/api", endpoint = "second_factor/recovery_codes/regenerate")]
-pub async fn regenerate_recovery_codes(current_password: String) -> Result<Vec<String>, AppError> {
-    use crate::ssr::{request::RequestContext, services::accounts, services::second_factor};
+pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
+    use crate::ssr::{request::RequestContext, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
-        accounts::reconfirm(&request.state, &caller, &current_password).await?;
         let now = time::OffsetDateTime::now_utc();
+        caller.require_recent_confirmation(now)?;
         second_factor::regenerate_recovery_codes(&request.state, &caller, &request.client, now)
             .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Step-up: proves it is still the user (password, or a code from the
+/// authenticator app or a recovery code), for the next 10 minutes.
+#[server(prefix = "/api", endpoint = "auth/confirm_identity")]
+pub async fn confirm_identity(
+    #[server(default)] password: String,
+    #[server(default)] code: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{auth, request::RequestContext, services::accounts};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        accounts::confirm_identity(
+            &request.state,
+            &caller,
+            &password,
+            &code,
+            &request.client,
+            now,
+        )
+        .await?;
+        auth::mark_confirmed(&request.session, now).await
     }
     .await;
     request.respond(result)

@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod app_shell;
+pub mod confirm_identity;
 pub mod form;
 pub mod password_meter;
 pub mod time;

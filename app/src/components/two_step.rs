@@ -4,6 +4,7 @@
 use crate::api::second_factor::{
     ConfirmTotp, RegenerateRecoveryCodes, RemoveTotp, StartTotp, second_factor_status,
 };
+use crate::components::confirm_identity::{ConfirmIdentity, needs_confirmation, other_error};
 use crate::components::form::{Field, FormAlert};
 use crate::components::time::format_utc;
 use leptos::prelude::*;
@@ -25,8 +26,19 @@ pub fn TwoStepSettings() -> impl IntoView {
         |_| second_factor_status(),
     );
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
-    let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
-    let regenerate_error = Signal::derive(move || regenerate.value().get().and_then(Result::err));
+    let remove_error = Signal::derive(move || other_error(remove.value().get()));
+    let regenerate_error = Signal::derive(move || other_error(regenerate.value().get()));
+    let has_app = Signal::derive(move || {
+        status
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|status| status.totp_since.is_some())
+    });
+    let must_confirm = Signal::derive(move || {
+        needs_confirmation(start.value().get())
+            || needs_confirmation(remove.value().get())
+            || needs_confirmation(regenerate.value().get())
+    });
     // Recovery codes are shown once, right after they are made.
     let fresh_codes = move || {
         regenerate
@@ -49,6 +61,7 @@ pub fn TwoStepSettings() -> impl IntoView {
                     </ul>
                 </div>
             })}
+            <ConfirmIdentity when=must_confirm with_code=has_app />
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -56,16 +69,16 @@ pub fn TwoStepSettings() -> impl IntoView {
                             Some(since) => view! {
                                 <p data-testid="totp-on">"An authenticator app is on since " {format_utc(since)} "."</p>
                                 <p>{format!("{} unused recovery codes left.", status.recovery_codes_left)}</p>
-                                <ActionForm action=regenerate attr:class="stacked" attr:novalidate=true>
-                                    <FormAlert error=regenerate_error />
-                                    <Field label="Your password" name="current_password" id="regenerate-password" kind="password" autocomplete="current-password" error=regenerate_error />
-                                    <button type="submit" class="button">"Make new recovery codes"</button>
-                                </ActionForm>
-                                <ActionForm action=remove attr:class="stacked" attr:novalidate=true>
-                                    <FormAlert error=remove_error />
-                                    <Field label="Your password" name="current_password" id="remove-password" kind="password" autocomplete="current-password" error=remove_error />
-                                    <button type="submit" class="button danger">"Remove the authenticator app"</button>
-                                </ActionForm>
+                                <FormAlert error=regenerate_error />
+                                <FormAlert error=remove_error />
+                                <div class="actions">
+                                    <ActionForm action=regenerate attr:class="inline">
+                                        <button type="submit" class="button">"Make new recovery codes"</button>
+                                    </ActionForm>
+                                    <ActionForm action=remove attr:class="inline">
+                                        <button type="submit" class="button danger">"Remove the authenticator app"</button>
+                                    </ActionForm>
+                                </div>
                             }
                                 .into_any(),
                             None => view! { <TotpSetup start confirm confirm_error /> }.into_any(),
@@ -85,7 +98,8 @@ fn TotpSetup(
     confirm_error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
     let enrolment = move || start.value().get().and_then(Result::ok);
-    let start_error = Signal::derive(move || start.value().get().and_then(Result::err));
+    // "Confirm it is you" is shown by the section itself.
+    let start_error = Signal::derive(move || other_error(start.value().get()));
     view! {
         <p>"Protect your account with a code from an authenticator app (such as Aegis, 2FAS, Google Authenticator or 1Password) at every sign-in."</p>
         <FormAlert error=start_error />

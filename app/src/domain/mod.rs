@@ -27,4 +27,4 @@ pub use password::{
 };
 pub use role::Role;
 pub use security_event::SecurityEventKind;
-pub use session_policy::SessionPolicy;
+pub use session_policy::{STEP_UP_WINDOW, SessionPolicy, recently_confirmed};

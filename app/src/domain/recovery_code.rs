@@ -1,5 +1,6 @@
 //! Recovery codes: 80 random bits each, written as four groups of four
-//! characters from an alphabet without look-alikes (RFC 4648 base32).
+//! characters of RFC 4648 base32, which has no 0, 1 or 8; so a 0, 1 or 8
+//! typed for O, I or B is read as meant.
 
 const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// 16 base32 characters carry 80 bits.
@@ -31,7 +32,12 @@ pub fn normalize(input: &str) -> Option<String> {
     let code: String = input
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_uppercase())
+        .map(|c| match c.to_ascii_uppercase() {
+            '0' => 'O',
+            '1' => 'I',
+            '8' => 'B',
+            other => other,
+        })
         .collect();
     (code.len() == CODE_CHARS && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
@@ -58,9 +64,14 @@ mod tests {
         );
         assert_eq!(normalize("K7PQ-2M4D-XV3A-T3N"), None);
         assert_eq!(
-            normalize("K7PQ-2M4D-XV3A-T3N1"),
+            normalize("K7PQ-2M4D-XV3A-T3N9"),
             None,
-            "1 is not in the alphabet"
+            "9 is not in the alphabet"
+        );
+        assert_eq!(
+            normalize("k7pq-2m4d-xv3a-t301").as_deref(),
+            Some("K7PQ2M4DXV3AT3OI"),
+            "0 and 1 are read as O and I"
         );
     }
 }

@@ -2,6 +2,16 @@
 
 use time::{Duration, OffsetDateTime};
 
+/// How recently a user must have proved who they are (password, second
+/// factor) before a sensitive action: changing factors, exporting everything,
+/// changing roles.
+pub const STEP_UP_WINDOW: Duration = Duration::minutes(10);
+
+/// Whether a confirmation at `confirmed_at` still covers a sensitive action.
+pub fn recently_confirmed(confirmed_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+    now - confirmed_at < STEP_UP_WINDOW && confirmed_at <= now
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     /// Without a request for this long, the session ends.
@@ -46,6 +56,19 @@ mod tests {
         assert!(policy.allows(SIGN_IN, almost - Duration::minutes(1), almost));
         let over = SIGN_IN + Duration::hours(12);
         assert!(!policy.allows(SIGN_IN, over - Duration::minutes(1), over));
+    }
+
+    #[test]
+    fn a_confirmation_covers_ten_minutes() {
+        assert!(recently_confirmed(SIGN_IN, SIGN_IN + Duration::minutes(9)));
+        assert!(!recently_confirmed(
+            SIGN_IN,
+            SIGN_IN + Duration::minutes(10)
+        ));
+        assert!(
+            !recently_confirmed(SIGN_IN + Duration::minutes(1), SIGN_IN),
+            "not from the future"
+        );
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct SessionAuth {
     pub last_seen_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Unix seconds when the user last proved who they are (sign-in, or a
+    /// step-up confirmation).
+    #[serde(default)]
+    pub confirmed_at: i64,
 }
 
 /// The session key of a sign-in whose password was right but whose second
@@ -71,6 +75,7 @@ pub struct Caller {
     pub user_id: Uuid,
     pub organization_id: Uuid,
     pub signed_in_at: OffsetDateTime,
+    pub confirmed_at: OffsetDateTime,
     pub session: Session,
 }
 
@@ -80,9 +85,42 @@ impl Caller {
             user_id: auth.user_id,
             organization_id: auth.organization_id,
             signed_in_at: unix(auth.signed_in_at),
+            confirmed_at: unix(auth.confirmed_at),
             session,
         }
     }
+
+    /// Sensitive actions call this first: it refuses unless the user proved
+    /// who they are within the step-up window.
+    pub fn require_recent_confirmation(&self, now: OffsetDateTime) -> Result<(), AppError> {
+        if crate::domain::recently_confirmed(self.confirmed_at, now) {
+            Ok(())
+        } else {
+            Err(AppError::ConfirmationRequired)
+        }
+    }
+}
+
+/// Records a fresh confirmation in the session, under a new id.
+pub async fn mark_confirmed(session: &Session, now: OffsetDateTime) -> Result<(), AppError> {
+    let Some(auth) = session
+        .get::<SessionAuth>(AUTH_KEY)
+        .await
+        .map_err(internal)?
+    else {
+        return Err(AppError::Unauthenticated);
+    };
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                confirmed_at: now.unix_timestamp(),
+                ..auth
+            },
+        )
+        .await
+        .map_err(internal)
 }
 
 fn unix(seconds: i64) -> OffsetDateTime {

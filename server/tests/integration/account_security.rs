@@ -2,8 +2,9 @@
 //! security log. Time-dependent rules are driven by editing stored times,
 //! never by sleeping.
 
-use crate::helpers::{PASSWORD, TestApp, captured_logs, reset_token, session_cookie, unique_email};
-use ledgerlock_app::ssr::auth::{AUTH_KEY, SessionAuth};
+use crate::helpers::{
+    PASSWORD, TestApp, captured_logs, edit_sessions, reset_token, session_cookie, unique_email,
+};
 use ledgerlock_app::ssr::entities::{password_reset, security_event, session, user};
 use reqwest::header::LOCATION;
 use sea_orm::sea_query::Expr;
@@ -11,7 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::Value;
-use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 
 const NEW_PASSWORD: &str = "velvet thunder orchard 1987 kite";
@@ -303,22 +303,14 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     }
 }
 
-/// Rewrites the stored sign-in data of every session, as time passing would.
+/// Moves every session's sign-in and last request into the past.
 async fn age_sessions(app: &TestApp, signed_in_ago: Duration, seen_ago: Duration) {
-    let db = app.db().await;
     let now = OffsetDateTime::now_utc();
-    for row in session::Entity::find().all(&db).await.unwrap() {
-        let mut data: HashMap<String, Value> = serde_json::from_str(&row.data).unwrap();
-        if let Some(auth) = data.get(AUTH_KEY) {
-            let mut auth: SessionAuth = serde_json::from_value(auth.clone()).unwrap();
-            auth.signed_in_at = (now - signed_in_ago).unix_timestamp();
-            auth.last_seen_at = (now - seen_ago).unix_timestamp();
-            data.insert(AUTH_KEY.to_owned(), serde_json::to_value(auth).unwrap());
-        }
-        let mut active = row.into_active_model();
-        active.data = Set(serde_json::to_string(&data).unwrap());
-        active.update(&db).await.unwrap();
-    }
+    edit_sessions(app, |auth| {
+        auth.signed_in_at = (now - signed_in_ago).unix_timestamp();
+        auth.last_seen_at = (now - seen_ago).unix_timestamp();
+    })
+    .await;
 }
 
 #[tokio::test]

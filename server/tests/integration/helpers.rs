@@ -300,3 +300,25 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 pub fn unique_email() -> String {
     format!("owner-{}@example.com", uuid::Uuid::new_v4().simple())
 }
+
+/// Rewrites the sign-in data of every stored session, as time passing would.
+pub async fn edit_sessions(
+    app: &TestApp,
+    edit: impl Fn(&mut ledgerlock_app::ssr::auth::SessionAuth),
+) {
+    use ledgerlock_app::ssr::auth::{AUTH_KEY, SessionAuth};
+    use ledgerlock_app::ssr::entities::session;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let db = app.db().await;
+    for row in session::Entity::find().all(&db).await.unwrap() {
+        let mut data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data).unwrap();
+        if let Some(auth) = data.get(AUTH_KEY) {
+            let mut auth: SessionAuth = serde_json::from_value(auth.clone()).unwrap();
+            edit(&mut auth);
+            data.insert(AUTH_KEY.to_owned(), serde_json::to_value(auth).unwrap());
+        }
+        let mut active = row.into_active_model();
+        active.data = Set(serde_json::to_string(&data).unwrap());
+        active.update(&db).await.unwrap();
+    }
+}

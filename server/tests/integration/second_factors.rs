@@ -1,7 +1,7 @@
 //! Issue 4 (first part): an authenticator app as second factor, recovery
 //! codes, and a sign-in that cannot skip its second step.
 
-use crate::helpers::{PASSWORD, TestApp, reset_token, session_cookie, unique_email};
+use crate::helpers::{PASSWORD, TestApp, edit_sessions, reset_token, session_cookie, unique_email};
 use ledgerlock_app::ssr::entities::{security_event, totp_factor};
 use reqwest::header::LOCATION;
 use sea_orm::EntityTrait;
@@ -254,21 +254,62 @@ async fn a_password_reset_never_bypasses_the_second_factor() {
 }
 
 #[tokio::test]
-async fn removing_the_app_needs_the_password_and_voids_the_recovery_codes() {
+async fn sensitive_changes_need_a_confirmation_from_the_last_ten_minutes() {
     let app = TestApp::spawn().await;
     let enrolled = enrol(&app).await;
+    // Eleven minutes after the last proof of identity...
+    let long_ago = OffsetDateTime::now_utc().unix_timestamp() - 11 * 60;
+    edit_sessions(&app, |auth| auth.confirmed_at = long_ago).await;
+    for endpoint in [
+        "/api/second_factor/totp/remove",
+        "/api/second_factor/recovery_codes/regenerate",
+        "/api/second_factor/totp/start",
+    ] {
+        let refused = app.call(endpoint, &[], Some(&enrolled.cookie)).await;
+        assert_eq!(refused.status(), 403, "{endpoint}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("ConfirmationRequired")
+        );
+    }
     let wrong = app
         .call(
-            "/api/second_factor/totp/remove",
-            &[("current_password", "not my password at all")],
+            "/api/auth/confirm_identity",
+            &[("password", "not my password at all")],
             Some(&enrolled.cookie),
         )
         .await;
     assert_eq!(wrong.status(), 422);
+    let confirmed = app
+        .call(
+            "/api/auth/confirm_identity",
+            &[("code", &code_at(&enrolled.secret, 30))],
+            Some(&enrolled.cookie),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let cookie = session_cookie(confirmed.headers()).expect("a new session id after step-up");
+    let regenerated = app
+        .call(
+            "/api/second_factor/recovery_codes/regenerate",
+            &[],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(regenerated.status(), 200);
+}
+
+#[tokio::test]
+async fn removing_the_app_voids_the_recovery_codes() {
+    let app = TestApp::spawn().await;
+    let enrolled = enrol(&app).await;
     let removed = app
         .call(
             "/api/second_factor/totp/remove",
-            &[("current_password", PASSWORD)],
+            &[],
             Some(&enrolled.cookie),
         )
         .await;
@@ -296,7 +337,7 @@ async fn new_recovery_codes_replace_the_old_set() {
     let fresh = app
         .call(
             "/api/second_factor/recovery_codes/regenerate",
-            &[("current_password", PASSWORD)],
+            &[],
             Some(&enrolled.cookie),
         )
         .await;

@@ -45,6 +45,7 @@ fn session_auth(
         last_seen_at: now.unix_timestamp(),
         ip: client.ip_text(),
         user_agent: client.user_agent.clone(),
+        confirmed_at: now.unix_timestamp(),
     }
 }
 
@@ -436,15 +437,35 @@ pub async fn change_password(
     .await
 }
 
-/// Asks the signed-in caller for their password again before a sensitive
-/// change (removing a factor, new recovery codes).
-pub async fn reconfirm(state: &AppState, caller: &Caller, password: &str) -> Result<(), AppError> {
+/// Step-up: the signed-in caller proves who they are again, with their
+/// password or a second-factor code. Failures are logged.
+pub async fn confirm_identity(
+    state: &AppState,
+    caller: &Caller,
+    password: &str,
+    code: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     let account = user::Entity::find_by_id(caller.user_id)
         .one(&state.db)
         .await
         .map_err(internal)?
         .ok_or(AppError::Unauthenticated)?;
-    check_current_password(state, &account, password).await
+    if !code.trim().is_empty() {
+        return match second_factor::verify(state, account.id, code, client, now).await? {
+            Some(_) => Ok(()),
+            None => Err(AppError::Invalid {
+                field: "code".into(),
+                message: "That code is not valid.".into(),
+            }),
+        };
+    }
+    if let Err(error) = check_current_password(state, &account, password).await {
+        log_failure(&state.db, &account, client, "step-up: wrong password", now).await?;
+        return Err(error);
+    }
+    Ok(())
 }
 
 /// Asks for the password again before a sensitive change.
