@@ -3,9 +3,10 @@
 use crate::components::app_shell::AppShell;
 use crate::pages::{
     account::AccountPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
-    landing::LandingPage, not_found::NotFoundPage, reset_password::ResetPasswordPage,
-    security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
-    sign_up::SignUpPage, verify_sign_in::VerifySignInPage,
+    landing::LandingPage, not_found::NotFoundPage, organization::OrganizationPage,
+    reset_password::ResetPasswordPage, security_activity::SecurityActivityPage,
+    sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
+    verify_sign_in::VerifySignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sessions") view=SessionsPage />
                     <Route path=path!("security") view=SecurityActivityPage />
                     <Route path=path!("account") view=AccountPage />
+                    <Route path=path!("organization") view=OrganizationPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -21,6 +21,11 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// The organization requires a second factor and the caller has none yet.
+    #[error(
+        "Your organization requires two-step verification. Set it up on your Account page to continue."
+    )]
+    SecondFactorRequired,
     /// A sensitive action needs the user to prove who they are again.
     #[error("For your security, confirm it is you before doing this.")]
     ConfirmationRequired,
@@ -50,7 +55,7 @@ impl AppError {
         match self {
             Self::Invalid { .. } => 422,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::Forbidden | Self::ConfirmationRequired => 403,
+            Self::Forbidden | Self::ConfirmationRequired | Self::SecondFactorRequired => 403,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
             Self::RateLimited => 429,

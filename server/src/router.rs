@@ -40,6 +40,7 @@ pub struct RouterSettings {
 pub fn build(state: AppState, settings: &RouterSettings) -> Router {
     let https = settings.public_url.scheme() == "https";
     let session_policy = state.settings.sessions;
+    let gate_state = state.clone();
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -96,7 +97,7 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .fallback(fallback)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
-            session_policy,
+            gate_state,
             sign_in_gate::require_sign_in,
         ))
         .layer(sessions)

@@ -12,6 +12,9 @@ pub struct Viewer {
     pub organization_name: String,
     pub role: String,
     pub is_owner: bool,
+    /// The organization requires a second factor and this user has none yet:
+    /// the app shell leads them to set one up.
+    pub must_set_up_second_factor: bool,
 }
 
 /// Creates a user, their organization and owner membership, then signs in.
@@ -214,7 +217,7 @@ pub async fn change_password(
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         accounts::change_password(
             &request.state,

@@ -3,11 +3,15 @@
 //! its input into domain types, checks the caller, calls one service, and ends
 //! with `respond`, which gives an error its HTTP status.
 //!
+//! A server function `foo_bar` also defines a struct `FooBar` (its
+//! arguments), so a DTO must not be named after its server function.
+//!
 //! Endpoints are explicit and stable (`/api/<area>/<name>`): they are part of
 //! the public surface, listed in the README.
 
 pub mod auth;
 pub mod dashboard;
+pub mod organization;
 pub mod second_factor;
 pub mod security;
 pub mod sessions;

@@ -28,7 +28,7 @@ pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         second_factor::status(&request.state, &caller).await
     }
     .await;
@@ -43,7 +43,7 @@ pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         caller.require_recent_confirmation(now)?;
         second_factor::start_totp(&request.state, &caller, now).await
@@ -60,7 +60,7 @@ pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         second_factor::confirm_totp(&request.state, &caller, &code, &request.client, now).await
     }
@@ -75,7 +75,7 @@ pub async fn remove_totp() -> Result<(), AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         caller.require_recent_confirmation(now)?;
         second_factor::remove_totp(&request.state, &caller, &request.client, now).await
@@ -92,7 +92,7 @@ pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         caller.require_recent_confirmation(now)?;
         second_factor::regenerate_recovery_codes(&request.state, &caller, &request.client, now)
@@ -113,7 +113,7 @@ pub async fn confirm_identity(
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         accounts::confirm_identity(
             &request.state,

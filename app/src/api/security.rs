@@ -27,7 +27,7 @@ pub async fn security_activity(
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let scope = if organization {
             let viewer = accounts::viewer(&request.state, &caller)
                 .await?

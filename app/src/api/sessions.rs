@@ -23,7 +23,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         sessions::list(&request.state, &caller, time::OffsetDateTime::now_utc()).await
     }
     .await;
@@ -37,7 +37,7 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         sessions::end_one(&request.state, &caller, &id, &request.client, now).await
     }
@@ -52,7 +52,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         sessions::end_others(&request.state, &caller, &request.client, now).await
     }

@@ -25,6 +25,14 @@ pub fn AppShell() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match viewer.await {
+                    // The organization requires a second factor this member lacks:
+                    // the Account page is where to set it up.
+                    Ok(Some(viewer))
+                        if viewer.must_set_up_second_factor
+                            && location.pathname.get_untracked() != "/app/account" =>
+                    {
+                        view! { <Redirect path="/app/account" /> }.into_any()
+                    }
                     Ok(Some(viewer)) => {
                         // Pages inside the shell read who is signed in from here.
                         provide_context(viewer.clone());
@@ -37,6 +45,7 @@ pub fn AppShell() -> impl IntoView {
                                     <A href="/app/sessions">"Sessions"</A>
                                     <A href="/app/security">"Security activity"</A>
                                     <A href="/app/account">"Account"</A>
+                                    {viewer.is_owner.then(|| view! { <A href="/app/organization">"Organization"</A> })}
                                 </nav>
                                 <div class="account">
                                     <span class="user" title=viewer.email.clone()>{viewer.name.clone()}</span>

@@ -17,9 +17,10 @@ pub enum SecurityEventKind {
     SecondFactorFailed,
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
+    SecondFactorPolicyChanged,
 }
 
-const ALL: [SecurityEventKind; 14] = [
+const ALL: [SecurityEventKind; 15] = [
     SecurityEventKind::SignUp,
     SecurityEventKind::SignIn,
     SecurityEventKind::SignInFailed,
@@ -34,6 +35,7 @@ const ALL: [SecurityEventKind; 14] = [
     SecurityEventKind::SecondFactorFailed,
     SecurityEventKind::RecoveryCodeUsed,
     SecurityEventKind::RecoveryCodesRegenerated,
+    SecurityEventKind::SecondFactorPolicyChanged,
 ];
 
 impl SecurityEventKind {
@@ -53,6 +55,7 @@ impl SecurityEventKind {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::SecondFactorPolicyChanged => "second_factor_policy_changed",
         }
     }
 
@@ -77,6 +80,7 @@ impl SecurityEventKind {
             Self::SecondFactorFailed => "Wrong verification code",
             Self::RecoveryCodeUsed => "Recovery code used",
             Self::RecoveryCodesRegenerated => "New recovery codes",
+            Self::SecondFactorPolicyChanged => "Two-step verification rule changed",
         }
     }
 }

@@ -8,6 +8,9 @@ use leptos_meta::Title;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let viewer = use_context::<Viewer>();
+    let must_set_up = viewer
+        .as_ref()
+        .is_some_and(|viewer| viewer.must_set_up_second_factor);
     let (email, name, organization) = viewer.map_or_else(Default::default, |viewer| {
         (viewer.email, viewer.name, viewer.organization_name)
     });
@@ -18,6 +21,11 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Account" />
         <h1>"Account"</h1>
+        {must_set_up.then(|| view! {
+            <div class="notice" role="status" data-testid="second-factor-required">
+                "Your organization requires two-step verification. Set up an authenticator app below to reach its data."
+            </div>
+        })}
         <section class="panel">
             <h2>"Change your password"</h2>
             <p>"Every other session of your account will be signed out."</p>

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod forgot_password;
 pub mod landing;
 pub mod not_found;
+pub mod organization;
 pub mod reset_password;
 pub mod security_activity;
 pub mod sessions;

@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::{self, Caller};
 use super::client::ClientInfo;
 use super::errors::REQUEST_ID_HEADER;
+use super::services::second_factor;
 use crate::error::AppError;
 use http::header::{ACCEPT, LOCATION};
 use http::request::Parts;
@@ -76,8 +77,20 @@ impl RequestContext {
         Ok(Some(Caller::from_session(signed_in, self.session.clone())))
     }
 
-    /// The signed-in caller, or `Unauthenticated`.
+    /// The signed-in caller, or `Unauthenticated`; for the organization's
+    /// data, which also needs the second factor the organization may require.
     pub async fn require_caller(&self) -> Result<Caller, AppError> {
+        let caller = self.require_signed_in().await?;
+        if second_factor::missing_but_required(&self.state.db, &caller).await? {
+            return Err(AppError::SecondFactorRequired);
+        }
+        Ok(caller)
+    }
+
+    /// The signed-in caller, or `Unauthenticated`, without the organization's
+    /// second-factor rule: for the user's own account and security pages,
+    /// where a member who must set up a second factor does so.
+    pub async fn require_signed_in(&self) -> Result<Caller, AppError> {
         self.caller().await?.ok_or(AppError::Unauthenticated)
     }
 

@@ -353,3 +353,148 @@ async fn new_recovery_codes_replace_the_old_set() {
     );
     assert_eq!(verify(&app, &pending, &fresh[0]).await.status(), 200);
 }
+
+/// Adds a second person to the owner's organization. Invitations come with
+/// team management; until then the membership row is written directly, dated
+/// so that the member's sign-in picks this organization.
+async fn add_member(app: &TestApp, owner_email: &str) -> (String, String) {
+    use ledgerlock_app::ssr::entities::{membership, user};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+    let db = app.db().await;
+    let owner = user::Entity::find()
+        .filter(user::Column::EmailLookup.eq(owner_email.to_lowercase()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let organization_id = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(owner.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .organization_id;
+    let member_email = unique_email();
+    app.sign_up(&member_email).await;
+    let member = user::Entity::find()
+        .filter(user::Column::EmailLookup.eq(member_email.clone()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    membership::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        organization_id: Set(organization_id),
+        user_id: Set(member.id),
+        role: Set("member".into()),
+        created_at: Set(OffsetDateTime::now_utc() - time::Duration::days(1)),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let cookie = session_cookie(app.sign_in(&member_email, PASSWORD).await.headers()).unwrap();
+    (member_email, cookie)
+}
+
+#[tokio::test]
+async fn an_owner_can_require_a_second_factor_of_every_member() {
+    let app = TestApp::spawn().await;
+    let without = app.sign_up(&unique_email()).await;
+    let refused = app
+        .call(
+            "/api/organization/second_factor_policy",
+            &[("required", "true")],
+            Some(&without),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        409,
+        "an owner must use one before requiring it"
+    );
+
+    let owner = enrol(&app).await;
+    let required = app
+        .call(
+            "/api/organization/second_factor_policy",
+            &[("required", "true")],
+            Some(&owner.cookie),
+        )
+        .await;
+    assert_eq!(required.status(), 200);
+    let kept = app
+        .call("/api/second_factor/totp/remove", &[], Some(&owner.cookie))
+        .await;
+    assert_eq!(
+        kept.status(),
+        409,
+        "the owner's own factor cannot be removed under the rule"
+    );
+
+    let (_, member) = add_member(&app, &owner.email).await;
+    let page = app.get("/app", Some(&member)).await;
+    assert_eq!(
+        page.status(),
+        303,
+        "a full page load is sent to set up a factor"
+    );
+    assert_eq!(page.headers()[LOCATION], "/app/account");
+    assert_eq!(app.get("/app/account", Some(&member)).await.status(), 200);
+    let me = app
+        .call("/api/auth/me", &[], Some(&member))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(me.contains("\"must_set_up_second_factor\":true"), "{me}");
+    let blocked = app.call("/api/dashboard/summary", &[], Some(&member)).await;
+    assert_eq!(blocked.status(), 403);
+    assert!(
+        blocked
+            .text()
+            .await
+            .unwrap()
+            .contains("SecondFactorRequired")
+    );
+    let not_owner = app
+        .call(
+            "/api/organization/second_factor_policy",
+            &[("required", "false")],
+            Some(&member),
+        )
+        .await;
+    assert_eq!(not_owner.status(), 403);
+
+    // Setting up the app is allowed, and then the data is reachable.
+    let started = app
+        .call("/api/second_factor/totp/start", &[], Some(&member))
+        .await;
+    assert_eq!(started.status(), 200);
+    let secret = serde_json::from_str::<Value>(&started.text().await.unwrap()).unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirmed = app
+        .call(
+            "/api/second_factor/totp/confirm",
+            &[("code", &code_at(&secret, 0))],
+            Some(&member),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(
+        app.call("/api/dashboard/summary", &[], Some(&member))
+            .await
+            .status(),
+        200
+    );
+
+    let changes = security_event::Entity::find()
+        .all(&app.db().await)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.kind == "second_factor_policy_changed")
+        .count();
+    assert_eq!(changes, 1);
+}

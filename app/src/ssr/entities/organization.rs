@@ -7,6 +7,8 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// Every member must use a second factor to reach the organization's data.
+    pub require_second_factor: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_accounts;
 mod m20261122_000002_account_security;
 mod m20261122_000003_second_factors;
+mod m20261122_000004_organization_policy;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_account_security::Migration),
             Box::new(m20261122_000003_second_factors::Migration),
+            Box::new(m20261122_000004_organization_policy::Migration),
         ]
     }
 }

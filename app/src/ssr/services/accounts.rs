@@ -76,6 +76,7 @@ pub async fn sign_up(
         id: Set(organization_id),
         name: Set(input.organization.as_str().to_owned()),
         created_at: Set(now),
+        require_second_factor: Set(false),
     }
     .insert(&txn)
     .await
@@ -597,6 +598,7 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
             .map_or("Member", Role::label)
             .to_owned(),
         is_owner: Role::parse(&membership.role) == Some(Role::Owner),
+        must_set_up_second_factor: second_factor::missing_but_required(&state.db, caller).await?,
     }))
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod dashboard;
+pub mod organization_settings;
 pub mod password_reset;
 pub mod second_factor;
 pub mod security_log;

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::Caller;
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{recovery_code as recovery_entity, totp_factor, user};
+use crate::ssr::entities::{organization, recovery_code as recovery_entity, totp_factor, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::accounts::log_event;
@@ -62,6 +62,28 @@ async fn confirmed_totp(
 /// Whether signing in as this user needs a second factor.
 pub async fn is_required(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, AppError> {
     Ok(confirmed_totp(db, user_id).await?.is_some())
+}
+
+/// Whether the caller's organization requires a second factor that the
+/// caller does not have.
+pub async fn missing_but_required(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<bool, AppError> {
+    Ok(organization_requires(db, caller.organization_id).await?
+        && !is_required(db, caller.user_id).await?)
+}
+
+/// Whether the organization requires every member to use a second factor.
+pub async fn organization_requires(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> Result<bool, AppError> {
+    Ok(organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .is_some_and(|organization| organization.require_second_factor))
 }
 
 pub async fn status(state: &AppState, caller: &Caller) -> Result<TwoStepStatus, AppError> {
@@ -253,6 +275,11 @@ pub async fn remove_totp(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account(state, caller.user_id).await?;
+    if organization_requires(&state.db, caller.organization_id).await? {
+        return Err(AppError::Conflict(
+            "Your organization requires two-step verification, so the authenticator app cannot be removed.".into(),
+        ));
+    }
     let txn = state.db.begin().await.map_err(internal)?;
     let removed = totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(account.id))
