@@ -402,11 +402,7 @@ pub async fn change_password(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let account = user::Entity::find_by_id(caller.user_id)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)?;
+    let account = account_of(&state.db, caller.user_id).await?;
     let new_password =
         parse_new_password(&state.db, &account, new_password, "new_password").await?;
     if let Err(error) = check_current_password(state, &account, current).await {
@@ -438,6 +434,15 @@ pub async fn change_password(
     .await
 }
 
+/// A signed-in user's own account row; gone means signed out.
+pub async fn account_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<user::Model, AppError> {
+    user::Entity::find_by_id(user_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// Step-up: the signed-in caller proves who they are again, with their
 /// password or a second-factor code. Failures are logged.
 pub async fn confirm_identity(
@@ -448,11 +453,7 @@ pub async fn confirm_identity(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let account = user::Entity::find_by_id(caller.user_id)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)?;
+    let account = account_of(&state.db, caller.user_id).await?;
     if !code.trim().is_empty() {
         return match second_factor::verify(state, account.id, code, client, now).await? {
             Some(_) => Ok(()),

@@ -9,7 +9,7 @@ use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{organization, recovery_code as recovery_entity, totp_factor, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
-use crate::ssr::services::accounts::log_event;
+use crate::ssr::services::accounts::{account_of, log_event};
 use crate::ssr::tokens::sha256_hex;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sea_orm::sea_query::{Condition, Expr};
@@ -37,14 +37,6 @@ fn authenticator(secret: Vec<u8>, account: &str) -> Result<totp_rs::Totp, AppErr
         .with_issuer(Some(ISSUER))
         .build()
         .map_err(|error| internal(anyhow::anyhow!("TOTP setup: {error:?}")))
-}
-
-async fn account(state: &AppState, user_id: Uuid) -> Result<user::Model, AppError> {
-    user::Entity::find_by_id(user_id)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)
 }
 
 async fn confirmed_totp(
@@ -113,7 +105,7 @@ pub async fn start_totp(
             "An authenticator app is already set up. Remove it first to use another one.".into(),
         ));
     }
-    let account = account(state, caller.user_id).await?;
+    let account = account_of(&state.db, caller.user_id).await?;
     let mut secret = vec![0_u8; SECRET_BYTES];
     OsRng.fill_bytes(&mut secret);
     let id = Uuid::new_v4();
@@ -214,7 +206,7 @@ pub async fn confirm_totp(
     now: OffsetDateTime,
 ) -> Result<Vec<String>, AppError> {
     let code = totp::parse_code(code)?;
-    let account = account(state, caller.user_id).await?;
+    let account = account_of(&state.db, caller.user_id).await?;
     let factor = totp_factor::Entity::find()
         .filter(totp_factor::Column::UserId.eq(caller.user_id))
         .filter(totp_factor::Column::ConfirmedAt.is_null())
@@ -274,7 +266,7 @@ pub async fn remove_totp(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let account = account(state, caller.user_id).await?;
+    let account = account_of(&state.db, caller.user_id).await?;
     if organization_requires(&state.db, caller.organization_id).await? {
         return Err(AppError::Conflict(
             "Your organization requires two-step verification, so the authenticator app cannot be removed.".into(),
@@ -319,7 +311,7 @@ pub async fn regenerate_recovery_codes(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Vec<String>, AppError> {
-    let account = account(state, caller.user_id).await?;
+    let account = account_of(&state.db, caller.user_id).await?;
     if confirmed_totp(&state.db, account.id).await?.is_none() {
         return Err(AppError::Conflict(
             "Set up an authenticator app first.".into(),
@@ -387,7 +379,7 @@ pub async fn verify(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Option<Proof>, AppError> {
-    let account = account(state, user_id).await?;
+    let account = account_of(&state.db, user_id).await?;
     let proof = if let Ok(code) = totp::parse_code(input) {
         match confirmed_totp(&state.db, user_id).await? {
             Some(factor) => match matching_step(state, &factor, &account.email, &code, now)? {
