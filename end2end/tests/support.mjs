@@ -63,7 +63,7 @@ export async function signInViaForm(page, email, password = PASSWORD) {
   await page.waitForURL('**/app');
 }
 
-/** The newest message to `to` in the server's outbox, decoded, waiting for it. */
+/** The newest message to `to` whose Subject contains `subject`, decoded, waiting for it. */
 export async function newestMail(to, subject) {
   const { readdir, readFile, stat } = await import('node:fs/promises');
   const dir = process.env.LEDGERLOCK_E2E_OUTBOX;
@@ -73,7 +73,8 @@ export async function newestMail(to, subject) {
     for (const name of names) {
       const path = `${dir}/${name}`;
       const text = decodeQuotedPrintable(await readFile(path, 'utf8'));
-      if (text.includes(`To: ${to}`) && text.includes(subject)) {
+      const subjectLine = text.split(/\r?\n/).find((line) => line.startsWith('Subject:')) ?? '';
+      if (text.includes(`To: ${to}`) && subjectLine.includes(subject)) {
         messages.push({ text, modified: (await stat(path)).mtimeMs });
       }
     }

@@ -1,6 +1,7 @@
-//! Per-client-address rate limits on the endpoints that guess or spend:
-//! sign-in, sign-up and password reset. Keyed by the address that
-//! `client_address::identify` determined, never by a raw header.
+//! Per-client-address rate limits on the endpoints where a password or code
+//! can be guessed, or mail sent: sign-in and its second step, sign-up,
+//! password reset, step-up confirmation and password change. Keyed by the
+//! address that `client_address::identify` determined, never by a raw header.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -13,11 +14,14 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-const LIMITED_PATHS: [&str; 4] = [
+const LIMITED_PATHS: [&str; 7] = [
     "/api/auth/sign_in",
+    "/api/auth/verify_second_factor",
     "/api/auth/sign_up",
     "/api/auth/request_password_reset",
     "/api/auth/reset_password",
+    "/api/auth/confirm_identity",
+    "/api/auth/change_password",
 ];
 
 pub struct AuthRateLimit {

@@ -614,3 +614,24 @@ async fn the_purge_removes_expired_session_rows_only() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, rows[1].id);
 }
+
+#[tokio::test]
+async fn password_guesses_through_a_signed_in_session_are_rate_limited_too() {
+    let app = TestApp::spawn_with(&[("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "3")]).await;
+    // The sign-up itself spends one of the three.
+    let cookie = app.sign_up(&unique_email()).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = app
+            .call(
+                "/api/auth/confirm_identity",
+                &[("password", "guess number one")],
+                Some(&cookie),
+            )
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [422, 422, 429]);
+    let change = change_password(&app, &cookie, "guess number two", NEW_PASSWORD).await;
+    assert_eq!(change.status(), 429);
+}

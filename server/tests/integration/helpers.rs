@@ -153,15 +153,15 @@ impl TestApp {
     }
 
     /// Waits (mail is sent in the background) for a message to `to` whose
-    /// subject contains `subject`.
+    /// Subject header contains `subject`.
     pub async fn wait_for_mail(&self, to: &str, subject: &str) -> String {
         for _ in 0..100 {
-            if let Some(message) = self
-                .mail_to(to)
-                .into_iter()
-                .rev()
-                .find(|message| message.contains(subject))
-            {
+            if let Some(message) = self.mail_to(to).into_iter().rev().find(|message| {
+                message
+                    .lines()
+                    .find(|line| line.starts_with("Subject:"))
+                    .is_some_and(|line| line.contains(subject))
+            }) {
                 return message;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
