@@ -247,7 +247,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let result = async {
         let email = Email::parse(&email)?;
         let now = time::OffsetDateTime::now_utc();
-        password_reset::request(&request.state, &email, &request.client, now).await?;
+        password_reset::request_later(&request.state, email, request.client.clone(), now);
         request.redirect("/forgot-password?sent=1");
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! "Forgot password": a single-use link by email, valid 30 minutes.
 //!
 //! The token carries 256 random bits and only its SHA-256 is stored. Asking
-//! for a link answers the same whether or not the address has an account.
+//! for a link answers the same, in the same time, whether or not the address
+//! has an account: the work happens after the answer.
 //! Using the link sets the password and ends every session of the user; it
 //! does not sign in, so a second factor can never be skipped this way.
 
@@ -22,8 +23,23 @@ use uuid::Uuid;
 
 pub const VALIDITY: Duration = Duration::minutes(30);
 
-/// Sends a reset link if the address has an account; answers the same either way.
-pub async fn request(
+/// Starts [`request`] in the background (keeping the request's log span),
+/// so the caller can answer at once, whatever the address.
+pub fn request_later(state: &AppState, email: Email, client: ClientInfo, now: OffsetDateTime) {
+    use tracing::Instrument;
+    let state = state.clone();
+    tokio::spawn(
+        async move {
+            if let Err(error) = request(&state, &email, &client, now).await {
+                tracing::error!(%error, "password reset request failed");
+            }
+        }
+        .instrument(tracing::Span::current()),
+    );
+}
+
+/// Sends a reset link if the address has an account.
+async fn request(
     state: &AppState,
     email: &Email,
     client: &ClientInfo,
