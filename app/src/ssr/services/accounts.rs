@@ -591,6 +591,9 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
     else {
         return Ok(None);
     };
+    // The organization row is at hand: read its rule rather than query it again.
+    let must_set_up_second_factor = organization.require_second_factor
+        && !second_factor::is_required(&state.db, caller.user_id).await?;
     Ok(Some(Viewer {
         name: account.name,
         email: account.email,
@@ -599,7 +602,7 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
             .map_or("Member", Role::label)
             .to_owned(),
         is_owner: Role::parse(&membership.role) == Some(Role::Owner),
-        must_set_up_second_factor: second_factor::missing_but_required(&state.db, caller).await?,
+        must_set_up_second_factor,
     }))
 }
 
