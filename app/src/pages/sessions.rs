@@ -48,22 +48,28 @@ pub fn SessionsPage() -> impl IntoView {
                                     {list
                                         .into_iter()
                                         .map(|session| {
+                                            // Every row has the same nodes; only text, classes and
+                                            // attributes depend on which session is this one. If the
+                                            // server's render and the hydration data ever disagree
+                                            // (a session changing between them), hydration corrects
+                                            // the row instead of failing on a missing node.
+                                            let is_current = session.is_current;
                                             view! {
-                                                <tr class:current=session.is_current>
+                                                <tr class:current=is_current>
                                                     <td>
-                                                        {session.device}
-                                                        {session.is_current.then(|| view! { <span class="badge">"This device"</span> })}
+                                                        <span>{session.device}</span>
+                                                        <span class="badge" class:empty=!is_current>
+                                                            {if is_current { "This device" } else { "" }}
+                                                        </span>
                                                     </td>
                                                     <td>{session.ip}</td>
                                                     <td>{format_utc(session.signed_in_at)}</td>
                                                     <td>{format_utc(session.last_seen_at)}</td>
                                                     <td class="actions">
-                                                        {(!session.is_current).then(|| view! {
-                                                            <ActionForm action=end_one attr:class="inline">
-                                                                <input type="hidden" name="id" value=session.id.clone() />
-                                                                <button type="submit" class="link">"Sign out"</button>
-                                                            </ActionForm>
-                                                        })}
+                                                        <ActionForm action=end_one attr:class="inline" attr:hidden=is_current>
+                                                            <input type="hidden" name="id" value=session.id.clone() />
+                                                            <button type="submit" class="link">"Sign out"</button>
+                                                        </ActionForm>
                                                     </td>
                                                 </tr>
                                             }
@@ -71,13 +77,11 @@ pub fn SessionsPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
-                            {(others > 0).then(|| view! {
-                                <ActionForm action=end_others attr:class="inline">
-                                    <button type="submit" class="button">
-                                        {format!("Sign out the {others} other session{}", if others == 1 { "" } else { "s" })}
-                                    </button>
-                                </ActionForm>
-                            })}
+                            <ActionForm action=end_others attr:class="inline" attr:hidden=others == 0>
+                                <button type="submit" class="button">
+                                    {format!("Sign out the {others} other session{}", if others == 1 { "" } else { "s" })}
+                                </button>
+                            </ActionForm>
                         }
                             .into_any()
                     }

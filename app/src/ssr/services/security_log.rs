@@ -71,7 +71,9 @@ pub async fn recent(
             .filter(security_event::Column::OrganizationId.eq(organization_id)),
     };
     let rows = query
+        // The id breaks ties, so the order is the same on every evaluation.
         .order_by_desc(security_event::Column::OccurredAt)
+        .order_by_asc(security_event::Column::Id)
         .limit(limit)
         .all(db)
         .await

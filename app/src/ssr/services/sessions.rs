@@ -30,7 +30,11 @@ pub async fn list(
     let rows = session::Entity::find()
         .filter(session::Column::UserId.eq(caller.user_id))
         .filter(session::Column::ExpiresAt.gt(now.unix_timestamp()))
+        // Ties are common (two sign-ins in one second): the id makes the
+        // order total, so every evaluation, including the server render and
+        // the data the page hydrates from, lists the rows alike.
         .order_by_desc(session::Column::LastSeenAt)
+        .order_by_asc(session::Column::Id)
         .all(&state.db)
         .await
         .map_err(internal)?;
