@@ -15,17 +15,22 @@ pub fn internal(error: impl Into<anyhow::Error>) -> AppError {
     }
 }
 
+/// A `<form>` posted by a browser without JavaScript: leptos_axum answers it
+/// with a redirect back to the form, which an error status would break.
+pub fn is_plain_form_post(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 /// Gives a framework error (undecodable arguments) its status: 400, not 500.
 /// Runs synchronously inside the server function handler, so its context is there.
 pub fn set_framework_error_status(error: &AppError) {
     use leptos::prelude::use_context;
-    let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    });
+    let plain_form_post =
+        use_context::<http::request::Parts>().is_some_and(|parts| is_plain_form_post(&parts));
     if let (false, Some(response)) = (
         plain_form_post,
         use_context::<leptos_axum::ResponseOptions>(),

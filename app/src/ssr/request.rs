@@ -12,7 +12,7 @@ use super::client::ClientInfo;
 use super::errors::REQUEST_ID_HEADER;
 use super::services::second_factor;
 use crate::error::AppError;
-use http::header::{ACCEPT, LOCATION};
+use http::header::LOCATION;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
@@ -55,8 +55,7 @@ impl RequestContext {
                 .get::<ClientInfo>()
                 .cloned()
                 .unwrap_or_default(),
-            plain_form_post: header(ACCEPT.as_str())
-                .is_some_and(|accept| accept.contains("text/html")),
+            plain_form_post: super::errors::is_plain_form_post(&parts),
             request_id: header(REQUEST_ID_HEADER)
                 .unwrap_or("unavailable")
                 .to_owned(),
