@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite against a freshly started server with an empty
 # SQLite database. Usage: .ci/e2e.sh path/to/ledgerlock
-# Every test browses from 127.0.0.1, so the per-address sign-in rate limit
-# (covered by the integration tests) is raised here.
+# The browser uses "localhost": passkeys need a domain name, and that is the
+# default public URL of a loopback listener. Every test comes from 127.0.0.1,
+# so the per-address sign-in rate limit (covered by the integration tests) is
+# raised here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-target/debug/ledgerlock}"
@@ -33,7 +35,7 @@ for _ in $(seq 1 100); do
 done
 
 status=0
-(cd end2end && LEDGERLOCK_E2E_URL="http://127.0.0.1:$port" LEDGERLOCK_E2E_OUTBOX="$data/outbox" \
+(cd end2end && LEDGERLOCK_E2E_URL="http://localhost:$port" LEDGERLOCK_E2E_OUTBOX="$data/outbox" \
   npm test --silent) || status=$?
 if [ "$status" != 0 ]; then
   echo "e2e: server log follows" >&2

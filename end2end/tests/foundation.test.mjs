@@ -79,11 +79,11 @@ test('signing in returns to the page that asked for it', async () => {
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill('not the password at all');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('alert').filter({ hasText: 'incorrect' }).waitFor();
 
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL('**/app');
   assert.equal(await page.getByTestId('organization-name').textContent(), 'Bo & Co');
   // The refused attempt logs a 401 fetch; nothing else may appear.

@@ -20,7 +20,7 @@ async function passwordStep(page, email) {
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL('**/sign-in/verify?next=/app');
 }
 
@@ -50,7 +50,7 @@ test('an owner turns on an authenticator app, then signs in with it and with a r
   await hydrated(page);
   await page.getByLabel('Code').fill(await totpCode(secret, 30));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.waitForURL('**/app');
+  await page.waitForURL((url) => url.pathname === '/app');
   assert.equal(await page.getByTestId('organization-name').textContent(), 'Acme Trading');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -59,7 +59,7 @@ test('an owner turns on an authenticator app, then signs in with it and with a r
   await hydrated(page);
   await page.getByLabel('Code').fill(recoveryCode);
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.waitForURL('**/app');
+  await page.waitForURL((url) => url.pathname === '/app');
 
   assert.deepEqual(problems, []);
   await context.close();

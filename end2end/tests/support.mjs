@@ -1,7 +1,7 @@
 // Shared helpers: one Chromium, a fresh context per test, and the app's URL.
 import { chromium } from 'playwright-core';
 
-export const BASE_URL = process.env.LEDGERLOCK_E2E_URL ?? 'http://127.0.0.1:3100';
+export const BASE_URL = process.env.LEDGERLOCK_E2E_URL ?? 'http://localhost:3100';
 export const PASSWORD = 'correct horse battery staple';
 
 export async function launch() {
@@ -59,7 +59,7 @@ export async function signInViaForm(page, email, password = PASSWORD) {
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL('**/app');
 }
 

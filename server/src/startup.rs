@@ -9,6 +9,7 @@ use ledgerlock_app::domain::SessionPolicy;
 use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
+use ledgerlock_app::ssr::services::passkeys;
 use ledgerlock_app::ssr::session_store::DbSessionStore;
 use ledgerlock_app::ssr::state::Settings;
 use ledgerlock_app::ssr::{AppState, db};
@@ -80,12 +81,10 @@ impl Application {
             })?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
-            None => {
-                Url::parse(&format!("http://{addr}")).map_err(|error| StartupError::Listen {
-                    addr,
-                    cause: error.to_string(),
-                })?
-            }
+            None => default_public_url(addr).map_err(|error| StartupError::Listen {
+                addr,
+                cause: error.to_string(),
+            })?,
         };
 
         let hash_file = std::env::current_exe()
@@ -123,6 +122,7 @@ impl Application {
             mailer,
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
+            webauthn: passkeys::relying_party(&public_url).map(Arc::new),
         };
         let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(
@@ -216,4 +216,15 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 's
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: finishing requests in flight");
     })
+}
+
+/// Without a configured public URL, a loopback listener is reached as
+/// `localhost`: browsers offer passkeys to domain names only, never to IP
+/// addresses.
+fn default_public_url(addr: SocketAddr) -> Result<Url, url::ParseError> {
+    if addr.ip().is_loopback() {
+        Url::parse(&format!("http://localhost:{}", addr.port()))
+    } else {
+        Url::parse(&format!("http://{addr}"))
+    }
 }

@@ -96,31 +96,19 @@ pub async fn sign_in(
 }
 
 /// The second step of a sign-in: a code from the authenticator app, or a
-/// recovery code. Five wrong codes and the sign-in must start again.
+/// recovery code. Five failures and the sign-in must start again.
 #[server(prefix = "/api", endpoint = "auth/verify_second_factor")]
 pub async fn verify_second_factor(
     code: String,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::NextPath;
-    use crate::ssr::auth::{
-        self, MAX_SECOND_FACTOR_FAILURES, PENDING_KEY, PendingSignIn, SessionAuth,
-    };
-    use crate::ssr::{
-        errors::internal, request::RequestContext, services::accounts, services::second_factor,
-    };
+    use crate::ssr::{auth, request::RequestContext, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let now = time::OffsetDateTime::now_utc();
-        let start_again = |message: &str| AppError::Invalid {
-            field: "code".into(),
-            message: format!("{message} Sign in again with your email and password."),
-        };
-        let pending = auth::pending(&request.session)
-            .await?
-            .filter(|pending| pending.is_fresh(now))
-            .ok_or_else(|| start_again("This sign-in has expired."))?;
+        let pending = auth::fresh_pending(&request.session, now).await?;
         let proof = second_factor::verify(
             &request.state,
             pending.auth.user_id,
@@ -130,26 +118,7 @@ pub async fn verify_second_factor(
         )
         .await?;
         if proof.is_none() {
-            let failures = pending.failures + 1;
-            if failures >= MAX_SECOND_FACTOR_FAILURES {
-                request
-                    .session
-                    .remove::<PendingSignIn>(PENDING_KEY)
-                    .await
-                    .map_err(internal)?;
-                return Err(start_again("Too many wrong codes."));
-            }
-            request
-                .session
-                .insert(
-                    PENDING_KEY,
-                    PendingSignIn {
-                        failures,
-                        ..pending
-                    },
-                )
-                .await
-                .map_err(internal)?;
+            auth::count_second_step_failure(&request.session, pending).await?;
             return Err(AppError::Invalid {
                 field: "code".into(),
                 message:
@@ -157,14 +126,14 @@ pub async fn verify_second_factor(
                         .into(),
             });
         }
-        let auth = SessionAuth {
-            signed_in_at: now.unix_timestamp(),
-            last_seen_at: now.unix_timestamp(),
-            confirmed_at: now.unix_timestamp(),
-            ..pending.auth
-        };
-        accounts::record_sign_in(&request.state.db, &auth, &request.client, now).await?;
-        auth::begin(&request.session, auth).await?;
+        auth::complete_second_step(
+            &request.state,
+            &request.session,
+            pending,
+            &request.client,
+            now,
+        )
+        .await?;
         request.redirect(NextPath::parse_or_default(next.as_deref()).as_str());
         Ok(())
     }

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod organization;
+pub mod passkeys;
 pub mod second_factor;
 pub mod security;
 pub mod sessions;

@@ -10,6 +10,7 @@ pub struct TwoStepStatus {
     /// Unix seconds since the authenticator app has been on, if it is.
     pub totp_since: Option<i64>,
     pub recovery_codes_left: u64,
+    pub passkeys: u64,
 }
 
 /// What the user needs to add Ledgerlock to an authenticator app.

@@ -3,6 +3,8 @@
 pub mod app_shell;
 pub mod confirm_identity;
 pub mod form;
+pub mod passkey_ceremony;
+pub mod passkeys;
 pub mod password_meter;
 pub mod time;
 pub mod two_step;

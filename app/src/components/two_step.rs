@@ -9,8 +9,28 @@ use crate::components::form::{Field, FormAlert};
 use crate::components::time::format_utc;
 use leptos::prelude::*;
 
+/// Recovery codes just made: shown once, never again.
 #[component]
-pub fn TwoStepSettings() -> impl IntoView {
+pub fn FreshRecoveryCodes(#[prop(into)] codes: Signal<Option<Vec<String>>>) -> impl IntoView {
+    move || {
+        codes.get().filter(|codes| !codes.is_empty()).map(|codes| {
+            view! {
+                <div class="notice" role="status">
+                    <p><strong>"Save these recovery codes now."</strong>
+                    " Each one works once, if you lose your passkeys and authenticator app. They will not be shown again."</p>
+                    <ul class="codes" data-testid="recovery-codes">
+                        {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}
+
+/// `changes` counts changes made elsewhere on the page (passkeys), which
+/// change what this section shows.
+#[component]
+pub fn TwoStepSettings(changes: RwSignal<u32>) -> impl IntoView {
     let start = ServerAction::<StartTotp>::new();
     let confirm = ServerAction::<ConfirmTotp>::new();
     let remove = ServerAction::<RemoveTotp>::new();
@@ -18,6 +38,7 @@ pub fn TwoStepSettings() -> impl IntoView {
     let status = Resource::new(
         move || {
             (
+                changes.get(),
                 confirm.version().get(),
                 remove.version().get(),
                 regenerate.version().get(),
@@ -28,61 +49,51 @@ pub fn TwoStepSettings() -> impl IntoView {
     let confirm_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
     let remove_error = Signal::derive(move || other_error(remove.value().get()));
     let regenerate_error = Signal::derive(move || other_error(regenerate.value().get()));
-    let has_app = Signal::derive(move || {
-        status
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|status| status.totp_since.is_some())
-    });
     let must_confirm = Signal::derive(move || {
         needs_confirmation(start.value().get())
             || needs_confirmation(remove.value().get())
             || needs_confirmation(regenerate.value().get())
     });
-    // Recovery codes are shown once, right after they are made.
-    let fresh_codes = move || {
+    let fresh_codes = Signal::derive(move || {
         regenerate
             .value()
             .get()
             .and_then(Result::ok)
             .or_else(|| confirm.value().get().and_then(Result::ok))
-            .filter(|codes| !codes.is_empty())
-    };
+    });
 
     view! {
         <section class="panel" data-testid="two-step">
-            <h2>"Two-step verification"</h2>
-            {move || fresh_codes().map(|codes| view! {
-                <div class="notice" role="status">
-                    <p><strong>"Save these recovery codes now."</strong>
-                    " Each one works once, if you lose your authenticator app. They will not be shown again."</p>
-                    <ul class="codes" data-testid="recovery-codes">
-                        {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
-                    </ul>
-                </div>
-            })}
-            <ConfirmIdentity when=must_confirm with_code=has_app />
+            <h2>"Authenticator app and recovery codes"</h2>
+            <FreshRecoveryCodes codes=fresh_codes />
+            <ConfirmIdentity when=must_confirm />
+            <FormAlert error=regenerate_error />
+            <FormAlert error=remove_error />
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(status) => match status.totp_since {
-                            Some(since) => view! {
-                                <p data-testid="totp-on">"An authenticator app is on since " {format_utc(since)} "."</p>
-                                <p>{format!("{} unused recovery codes left.", status.recovery_codes_left)}</p>
-                                <FormAlert error=regenerate_error />
-                                <FormAlert error=remove_error />
-                                <div class="actions">
+                        Ok(status) => {
+                            let has_factor = status.totp_since.is_some() || status.passkeys > 0;
+                            view! {
+                                {match status.totp_since {
+                                    Some(since) => view! {
+                                        <p data-testid="totp-on">"An authenticator app is on since " {format_utc(since)} "."</p>
+                                        <ActionForm action=remove attr:class="inline">
+                                            <button type="submit" class="button danger">"Remove the authenticator app"</button>
+                                        </ActionForm>
+                                    }
+                                        .into_any(),
+                                    None => view! { <TotpSetup start confirm confirm_error /> }.into_any(),
+                                }}
+                                <Show when=move || has_factor>
+                                    <p>{format!("{} unused recovery codes left.", status.recovery_codes_left)}</p>
                                     <ActionForm action=regenerate attr:class="inline">
                                         <button type="submit" class="button">"Make new recovery codes"</button>
                                     </ActionForm>
-                                    <ActionForm action=remove attr:class="inline">
-                                        <button type="submit" class="button danger">"Remove the authenticator app"</button>
-                                    </ActionForm>
-                                </div>
+                                </Show>
                             }
-                                .into_any(),
-                            None => view! { <TotpSetup start confirm confirm_error /> }.into_any(),
-                        },
+                                .into_any()
+                        }
                         Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
                     }
                 })}

@@ -19,7 +19,7 @@ pub mod user_agent;
 pub use email::Email;
 pub use field_error::FieldError;
 pub use lockout::{Lockout, MAX_CONSECUTIVE_FAILURES};
-pub use names::{OrganizationName, PersonName};
+pub use names::{OrganizationName, PasskeyName, PersonName};
 pub use next_path::NextPath;
 pub use password::{
     NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PasswordContext, Strength,

@@ -54,6 +54,20 @@ impl OrganizationName {
     }
 }
 
+/// What a user calls one of their passkeys ("Work laptop", "Phone").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyName(String);
+
+impl PasskeyName {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        parse_name("name", "a name for this passkey", input, 60).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

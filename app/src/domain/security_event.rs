@@ -18,9 +18,12 @@ pub enum SecurityEventKind {
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
     SecondFactorPolicyChanged,
+    /// A passkey answered with a signature counter that did not move
+    /// forward: the authenticator may have been copied.
+    PasskeyCloneSuspected,
 }
 
-const ALL: [SecurityEventKind; 15] = [
+const ALL: [SecurityEventKind; 16] = [
     SecurityEventKind::SignUp,
     SecurityEventKind::SignIn,
     SecurityEventKind::SignInFailed,
@@ -36,6 +39,7 @@ const ALL: [SecurityEventKind; 15] = [
     SecurityEventKind::RecoveryCodeUsed,
     SecurityEventKind::RecoveryCodesRegenerated,
     SecurityEventKind::SecondFactorPolicyChanged,
+    SecurityEventKind::PasskeyCloneSuspected,
 ];
 
 impl SecurityEventKind {
@@ -56,6 +60,7 @@ impl SecurityEventKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::SecondFactorPolicyChanged => "second_factor_policy_changed",
+            Self::PasskeyCloneSuspected => "passkey_clone_suspected",
         }
     }
 
@@ -81,6 +86,7 @@ impl SecurityEventKind {
             Self::RecoveryCodeUsed => "Recovery code used",
             Self::RecoveryCodesRegenerated => "New recovery codes",
             Self::SecondFactorPolicyChanged => "Two-step verification rule changed",
+            Self::PasskeyCloneSuspected => "Passkey refused: possibly copied",
         }
     }
 }

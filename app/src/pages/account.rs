@@ -1,5 +1,6 @@
 use crate::api::auth::{ChangePassword, Viewer};
 use crate::components::form::{Field, FormAlert};
+use crate::components::passkeys::PasskeySettings;
 use crate::components::password_meter::PasswordMeter;
 use crate::components::two_step::TwoStepSettings;
 use leptos::prelude::*;
@@ -18,12 +19,13 @@ pub fn AccountPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     let done = move || matches!(action.value().get(), Some(Ok(())));
     let (password, set_password) = signal(String::new());
+    let factor_changes = RwSignal::new(0_u32);
     view! {
         <Title text="Account" />
         <h1>"Account"</h1>
         {must_set_up.then(|| view! {
             <div class="notice" role="status" data-testid="second-factor-required">
-                "Your organization requires two-step verification. Set up an authenticator app below to reach its data."
+                "Your organization requires two-step verification. Add a passkey or set up an authenticator app below to reach its data."
             </div>
         })}
         <section class="panel">
@@ -54,6 +56,7 @@ pub fn AccountPage() -> impl IntoView {
                 </button>
             </ActionForm>
         </section>
-        <TwoStepSettings />
+        <PasskeySettings changes=factor_changes />
+        <TwoStepSettings changes=factor_changes />
     }
 }

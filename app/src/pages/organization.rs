@@ -26,7 +26,7 @@ pub fn OrganizationPage() -> impl IntoView {
                                     "Optional: each member decides for themselves."
                                 }}
                             </p>
-                            <ConfirmIdentity when=must_confirm with_code=Signal::stored(true) />
+                            <ConfirmIdentity when=must_confirm />
                             <FormAlert error />
                             <ActionForm action=policy attr:class="inline">
                                 <input type="hidden" name="required" value=(!settings.require_second_factor).to_string() />

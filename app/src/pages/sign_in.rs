@@ -1,5 +1,7 @@
 use crate::api::auth::SignIn;
+use crate::api::passkeys::PasskeyPurpose;
 use crate::components::form::{Field, FormAlert};
+use crate::components::passkeys::PasskeyButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -32,6 +34,12 @@ pub fn SignInPage() -> impl IntoView {
                 </button>
                 <A href="/forgot-password" attr:class="aside">"Forgot your password?"</A>
             </ActionForm>
+            <div class="or"><span>"or"</span></div>
+            <PasskeyButton
+                label="Sign in with a passkey"
+                purpose=PasskeyPurpose::SignIn
+                next=Signal::derive(move || Some(next()).filter(|next| !next.is_empty()))
+            />
             <p class="switch">"New to Ledgerlock? " <A href="/sign-up">"Create an account"</A></p>
         </main>
     }

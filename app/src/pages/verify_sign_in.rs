@@ -1,5 +1,7 @@
 use crate::api::auth::VerifySecondFactor;
+use crate::api::passkeys::PasskeyPurpose;
 use crate::components::form::{Field, FormAlert};
+use crate::components::passkeys::PasskeyButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -16,7 +18,12 @@ pub fn VerifySignInPage() -> impl IntoView {
         <Title text="Two-step verification" />
         <main class="auth">
             <h1>"Two-step verification"</h1>
-            <p>"Enter the 6-digit code from your authenticator app. Lost your phone? Enter one of your recovery codes instead."</p>
+            <p>"Use one of your passkeys, or enter the 6-digit code from your authenticator app. Lost them? Enter one of your recovery codes instead."</p>
+            <PasskeyButton
+                label="Use a passkey"
+                purpose=PasskeyPurpose::SecondFactor
+                next=Signal::derive(move || Some(next()).filter(|next| !next.is_empty()))
+            />
             <ActionForm action=action attr:class="stacked" attr:novalidate=true>
                 <FormAlert error />
                 <input type="hidden" name="next" prop:value=next />

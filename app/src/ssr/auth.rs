@@ -1,6 +1,9 @@
 //! Who is calling: the signed-in user kept in the server-side session.
 
+use super::AppState;
+use super::client::ClientInfo;
 use super::errors::internal;
+use super::services::accounts;
 use crate::domain::SessionPolicy;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
@@ -61,12 +64,69 @@ pub async fn begin_pending(session: &Session, auth: SessionAuth) -> Result<(), A
         .map_err(internal)
 }
 
-pub async fn pending(session: &Session) -> Result<Option<PendingSignIn>, AppError> {
-    Ok(session
+/// The sign-in waiting for its second factor, if it is still fresh.
+pub async fn fresh_pending(
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<PendingSignIn, AppError> {
+    session
         .get::<PendingSignIn>(PENDING_KEY)
         .await
         .ok()
-        .flatten())
+        .flatten()
+        .filter(|pending| pending.is_fresh(now))
+        .ok_or_else(|| start_again("This sign-in has expired."))
+}
+
+/// The second step failed; after [`MAX_SECOND_FACTOR_FAILURES`] the sign-in
+/// is forgotten and this answers the error that says to start again.
+pub async fn count_second_step_failure(
+    session: &Session,
+    pending: PendingSignIn,
+) -> Result<(), AppError> {
+    let failures = pending.failures + 1;
+    if failures >= MAX_SECOND_FACTOR_FAILURES {
+        session
+            .remove::<PendingSignIn>(PENDING_KEY)
+            .await
+            .map_err(internal)?;
+        return Err(start_again("Too many failed attempts."));
+    }
+    session
+        .insert(
+            PENDING_KEY,
+            PendingSignIn {
+                failures,
+                ..pending
+            },
+        )
+        .await
+        .map_err(internal)
+}
+
+/// The second factor is proved: the session is signed in from now on.
+pub async fn complete_second_step(
+    state: &AppState,
+    session: &Session,
+    pending: PendingSignIn,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let auth = SessionAuth {
+        signed_in_at: now.unix_timestamp(),
+        last_seen_at: now.unix_timestamp(),
+        confirmed_at: now.unix_timestamp(),
+        ..pending.auth
+    };
+    accounts::record_sign_in(&state.db, &auth, client, now).await?;
+    begin(session, auth).await
+}
+
+fn start_again(message: &str) -> AppError {
+    AppError::Invalid {
+        field: "code".into(),
+        message: format!("{message} Sign in again with your email and password."),
+    }
 }
 
 /// The signed-in caller of a server function.

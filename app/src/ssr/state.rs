@@ -17,6 +17,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Encrypts secrets stored in the database (TOTP seeds).
     pub secrets: Arc<SecretBox>,
+    /// The passkey relying party; `None` when the public URL's host is an IP
+    /// address, where browsers refuse passkeys.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// Settings the application layer needs (the server owns the rest).

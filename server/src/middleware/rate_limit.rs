@@ -14,8 +14,10 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-const LIMITED_PATHS: [&str; 7] = [
+const LIMITED_PATHS: [&str; 9] = [
     "/api/auth/sign_in",
+    "/api/auth/passkey/start",
+    "/api/auth/passkey/finish",
     "/api/auth/verify_second_factor",
     "/api/auth/sign_up",
     "/api/auth/request_password_reset",

@@ -192,6 +192,30 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// Calls a server function that takes JSON (the passkey ceremonies).
+    pub async fn call_json(
+        &self,
+        endpoint: &str,
+        body: &serde_json::Value,
+        cookie: Option<&str>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(endpoint))
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(body.to_string());
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The origin browsers see: the default public URL of a loopback listener.
+    pub fn origin(&self) -> url::Url {
+        url::Url::parse(&self.base.replace("127.0.0.1", "localhost")).unwrap()
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
         let mut request = self.client.get(self.url(path));
         if let Some(cookie) = cookie {
@@ -321,4 +345,46 @@ pub async fn edit_sessions(
         active.data = Set(serde_json::to_string(&data).unwrap());
         active.update(&db).await.unwrap();
     }
+}
+
+/// Adds a second person to the owner's organization. Invitations come with
+/// team management; until then the membership row is written directly, dated
+/// so that the member's sign-in picks this organization.
+pub async fn add_member(app: &TestApp, owner_email: &str) -> (String, String) {
+    use ledgerlock_app::ssr::entities::{membership, user};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let db = app.db().await;
+    let owner = user::Entity::find()
+        .filter(user::Column::EmailLookup.eq(owner_email.to_lowercase()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let organization_id = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(owner.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .organization_id;
+    let member_email = unique_email();
+    app.sign_up(&member_email).await;
+    let member = user::Entity::find()
+        .filter(user::Column::EmailLookup.eq(member_email.clone()))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    membership::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        organization_id: Set(organization_id),
+        user_id: Set(member.id),
+        role: Set("member".into()),
+        created_at: Set(time::OffsetDateTime::now_utc() - time::Duration::days(1)),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let cookie = session_cookie(app.sign_in(&member_email, PASSWORD).await.headers()).unwrap();
+    (member_email, cookie)
 }

@@ -8,5 +8,6 @@ mod auth;
 mod config;
 mod headers;
 mod helpers;
+mod passkeys;
 mod probes;
 mod second_factors;

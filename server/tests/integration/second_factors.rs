@@ -1,7 +1,9 @@
 //! Issue 4 (first part): an authenticator app as second factor, recovery
 //! codes, and a sign-in that cannot skip its second step.
 
-use crate::helpers::{PASSWORD, TestApp, edit_sessions, reset_token, session_cookie, unique_email};
+use crate::helpers::{
+    PASSWORD, TestApp, add_member, edit_sessions, reset_token, session_cookie, unique_email,
+};
 use ledgerlock_app::ssr::entities::{security_event, totp_factor};
 use reqwest::header::LOCATION;
 use sea_orm::EntityTrait;
@@ -161,7 +163,7 @@ async fn five_wrong_codes_end_the_sign_in_attempt() {
         assert_eq!(response.status(), 422);
         last = response.text().await.unwrap();
     }
-    assert!(last.contains("Too many wrong codes"), "{last}");
+    assert!(last.contains("Too many failed attempts"), "{last}");
     // Even the right code is refused now: the attempt is over.
     let right = verify(&app, &pending, &code_at(&enrolled.secret, 30)).await;
     assert_eq!(right.status(), 422);
@@ -352,48 +354,6 @@ async fn new_recovery_codes_replace_the_old_set() {
         422
     );
     assert_eq!(verify(&app, &pending, &fresh[0]).await.status(), 200);
-}
-
-/// Adds a second person to the owner's organization. Invitations come with
-/// team management; until then the membership row is written directly, dated
-/// so that the member's sign-in picks this organization.
-async fn add_member(app: &TestApp, owner_email: &str) -> (String, String) {
-    use ledgerlock_app::ssr::entities::{membership, user};
-    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
-    let db = app.db().await;
-    let owner = user::Entity::find()
-        .filter(user::Column::EmailLookup.eq(owner_email.to_lowercase()))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    let organization_id = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(owner.id))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap()
-        .organization_id;
-    let member_email = unique_email();
-    app.sign_up(&member_email).await;
-    let member = user::Entity::find()
-        .filter(user::Column::EmailLookup.eq(member_email.clone()))
-        .one(&db)
-        .await
-        .unwrap()
-        .unwrap();
-    membership::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        organization_id: Set(organization_id),
-        user_id: Set(member.id),
-        role: Set("member".into()),
-        created_at: Set(OffsetDateTime::now_utc() - time::Duration::days(1)),
-    }
-    .insert(&db)
-    .await
-    .unwrap();
-    let cookie = session_cookie(app.sign_in(&member_email, PASSWORD).await.headers()).unwrap();
-    (member_email, cookie)
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 pub mod membership;
 pub mod organization;
+pub mod passkey;
 pub mod password_reset;
 pub mod recovery_code;
 pub mod security_event;

@@ -6,6 +6,7 @@ mod m20261122_000001_accounts;
 mod m20261122_000002_account_security;
 mod m20261122_000003_second_factors;
 mod m20261122_000004_organization_policy;
+mod m20261122_000005_passkeys;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_account_security::Migration),
             Box::new(m20261122_000003_second_factors::Migration),
             Box::new(m20261122_000004_organization_policy::Migration),
+            Box::new(m20261122_000005_passkeys::Migration),
         ]
     }
 }

@@ -244,6 +244,23 @@ pub struct PasswordSignIn {
     pub needs_second_factor: bool,
 }
 
+/// A sign-in with a passkey alone, which proves both factors at once: what
+/// the session should hold. A password lockout does not apply (it guards
+/// against guessed passwords, and none was given).
+pub async fn passkey_sign_in(
+    state: &AppState,
+    user_id: Uuid,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<SessionAuth, AppError> {
+    let organization_id = primary_organization(&state.db, user_id)
+        .await?
+        .ok_or(AppError::InvalidCredentials)?;
+    let auth = session_auth(user_id, organization_id, client, now);
+    record_sign_in(&state.db, &auth, client, now).await?;
+    Ok(auth)
+}
+
 /// Records a completed sign-in.
 pub async fn record_sign_in(
     db: &impl ConnectionTrait,
@@ -326,6 +343,19 @@ pub async fn log_event(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
+    log_event_about(db, account, kind, succeeded, None, client, now).await
+}
+
+/// [`log_event`] with a detail, such as the name of the passkey concerned.
+pub async fn log_event_about(
+    db: &impl ConnectionTrait,
+    account: &user::Model,
+    kind: SecurityEventKind,
+    succeeded: bool,
+    detail: Option<&str>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     security_log::record(
         db,
         SecurityEvent {
@@ -334,7 +364,7 @@ pub async fn log_event(
             user_id: Some(account.id),
             organization_id: primary_organization(db, account.id).await?,
             client,
-            detail: None,
+            detail,
         },
         now,
     )

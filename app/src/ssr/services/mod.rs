@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod dashboard;
 pub mod organization_settings;
+pub mod passkeys;
 pub mod password_reset;
 pub mod second_factor;
 pub mod security_log;

@@ -1,4 +1,5 @@
 //! Second factors: an authenticator app (TOTP) and single-use recovery codes.
+//! Passkeys (see `passkeys`) count as a second factor too.
 
 use crate::api::second_factor::{TotpEnrolment, TwoStepStatus};
 use crate::domain::{SecurityEventKind, recovery_code, totp};
@@ -6,7 +7,9 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::Caller;
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{organization, recovery_code as recovery_entity, totp_factor, user};
+use crate::ssr::entities::{
+    organization, passkey, recovery_code as recovery_entity, totp_factor, user,
+};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::accounts::{account_of, log_event};
@@ -51,9 +54,42 @@ async fn confirmed_totp(
         .map_err(internal)
 }
 
-/// Whether signing in as this user needs a second factor.
+async fn has_passkey(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, AppError> {
+    Ok(passkey::Entity::find()
+        .filter(passkey::Column::UserId.eq(user_id))
+        .count(db)
+        .await
+        .map_err(internal)?
+        > 0)
+}
+
+/// Whether the user has a second factor (an authenticator app or a
+/// passkey), so that signing in with a password needs it too.
 pub async fn is_required(db: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, AppError> {
-    Ok(confirmed_totp(db, user_id).await?.is_some())
+    Ok(confirmed_totp(db, user_id).await?.is_some() || has_passkey(db, user_id).await?)
+}
+
+/// After a factor was removed: when none is left, the recovery codes go
+/// too (they only stand in for a second factor). Refused when the
+/// organization requires a second factor, which rolls back the removal.
+pub async fn after_factor_removed(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    if is_required(db, caller.user_id).await? {
+        return Ok(());
+    }
+    if organization_requires(db, caller.organization_id).await? {
+        return Err(AppError::Conflict(
+            "Your organization requires two-step verification: add another passkey or authenticator app before removing your last one.".into(),
+        ));
+    }
+    recovery_entity::Entity::delete_many()
+        .filter(recovery_entity::Column::UserId.eq(caller.user_id))
+        .exec(db)
+        .await
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Whether the caller's organization requires a second factor that the
@@ -86,11 +122,17 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<TwoStepStatus, 
         .count(&state.db)
         .await
         .map_err(internal)?;
+    let passkeys = passkey::Entity::find()
+        .filter(passkey::Column::UserId.eq(caller.user_id))
+        .count(&state.db)
+        .await
+        .map_err(internal)?;
     Ok(TwoStepStatus {
         totp_since: totp
             .and_then(|factor| factor.confirmed_at)
             .map(OffsetDateTime::unix_timestamp),
         recovery_codes_left,
+        passkeys,
     })
 }
 
@@ -237,18 +279,7 @@ pub async fn confirm_totp(
         now,
     )
     .await?;
-    let has_codes = recovery_entity::Entity::find()
-        .filter(recovery_entity::Column::UserId.eq(account.id))
-        .filter(recovery_entity::Column::UsedAt.is_null())
-        .count(&txn)
-        .await
-        .map_err(internal)?
-        > 0;
-    let codes = if has_codes {
-        Vec::new()
-    } else {
-        replace_recovery_codes(&txn, account.id, now).await?
-    };
+    let codes = recovery_codes_if_none(&txn, account.id, now).await?;
     txn.commit().await.map_err(internal)?;
     state.mailer.send_later(notice(
         &account,
@@ -258,8 +289,7 @@ pub async fn confirm_totp(
     Ok(codes)
 }
 
-/// Removes the authenticator app, and with it the recovery codes (they only
-/// stand in for a second factor).
+/// Removes the authenticator app (see [`after_factor_removed`]).
 pub async fn remove_totp(
     state: &AppState,
     caller: &Caller,
@@ -267,11 +297,6 @@ pub async fn remove_totp(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    if organization_requires(&state.db, caller.organization_id).await? {
-        return Err(AppError::Conflict(
-            "Your organization requires two-step verification, so the authenticator app cannot be removed.".into(),
-        ));
-    }
     let txn = state.db.begin().await.map_err(internal)?;
     let removed = totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(account.id))
@@ -281,11 +306,7 @@ pub async fn remove_totp(
     if removed.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    recovery_entity::Entity::delete_many()
-        .filter(recovery_entity::Column::UserId.eq(account.id))
-        .exec(&txn)
-        .await
-        .map_err(internal)?;
+    after_factor_removed(&txn, caller).await?;
     log_event(
         &txn,
         &account,
@@ -299,7 +320,7 @@ pub async fn remove_totp(
     state.mailer.send_later(notice(
         &account,
         "two-step verification was turned off",
-        "The authenticator app was removed from your account, and its recovery codes no longer work.",
+        "The authenticator app was removed from your account.",
     ));
     Ok(())
 }
@@ -312,9 +333,9 @@ pub async fn regenerate_recovery_codes(
     now: OffsetDateTime,
 ) -> Result<Vec<String>, AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    if confirmed_totp(&state.db, account.id).await?.is_none() {
+    if !is_required(&state.db, account.id).await? {
         return Err(AppError::Conflict(
-            "Set up an authenticator app first.".into(),
+            "Set up a passkey or an authenticator app first.".into(),
         ));
     }
     let txn = state.db.begin().await.map_err(internal)?;
@@ -330,6 +351,26 @@ pub async fn regenerate_recovery_codes(
     .await?;
     txn.commit().await.map_err(internal)?;
     Ok(codes)
+}
+
+/// A first set of recovery codes for a user who just added a factor, unless
+/// they still have unused ones.
+pub async fn recovery_codes_if_none(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, AppError> {
+    let unused = recovery_entity::Entity::find()
+        .filter(recovery_entity::Column::UserId.eq(user_id))
+        .filter(recovery_entity::Column::UsedAt.is_null())
+        .count(db)
+        .await
+        .map_err(internal)?;
+    if unused > 0 {
+        Ok(Vec::new())
+    } else {
+        replace_recovery_codes(db, user_id, now).await
+    }
 }
 
 async fn replace_recovery_codes(
@@ -437,7 +478,8 @@ pub async fn verify(
     Ok(proof)
 }
 
-fn notice(account: &user::Model, what: &str, body: &str) -> Mail {
+/// A message telling the user about a change to their second factors.
+pub fn notice(account: &user::Model, what: &str, body: &str) -> Mail {
     Mail {
         to: account.email.clone(),
         subject: format!("Ledgerlock: {what}"),
