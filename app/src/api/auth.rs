@@ -118,7 +118,7 @@ pub async fn verify_second_factor(
         )
         .await?;
         if proof.is_none() {
-            auth::count_second_step_failure(&request.session, pending).await?;
+            auth::count_second_step_failure(&request.state, &request.session, pending).await?;
             return Err(AppError::Invalid {
                 field: "code".into(),
                 message:

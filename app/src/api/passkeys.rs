@@ -219,7 +219,8 @@ pub async fn finish_passkey_check(
             PasskeyPurpose::SecondFactor => {
                 let pending = auth::fresh_pending(&request.session, now).await?;
                 if let Err(error) = checked {
-                    auth::count_second_step_failure(&request.session, pending).await?;
+                    auth::count_second_step_failure(&request.state, &request.session, pending)
+                        .await?;
                     return Err(error);
                 }
                 auth::complete_second_step(

@@ -3,7 +3,7 @@
 use super::AppState;
 use super::client::ClientInfo;
 use super::errors::internal;
-use super::services::accounts;
+use super::services::{accounts, second_factor};
 use crate::domain::SessionPolicy;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
@@ -79,11 +79,22 @@ pub async fn fresh_pending(
 }
 
 /// The second step failed; after [`MAX_SECOND_FACTOR_FAILURES`] the sign-in
-/// is forgotten and this answers the error that says to start again.
+/// is forgotten and this answers the error that says to start again. The
+/// first failure of a sign-in is emailed: whoever it was knew the password.
 pub async fn count_second_step_failure(
+    state: &AppState,
     session: &Session,
     pending: PendingSignIn,
 ) -> Result<(), AppError> {
+    if pending.failures == 0 {
+        let account = accounts::account_of(&state.db, pending.auth.user_id).await?;
+        state.mailer.send_later(second_factor::notice(
+            &account,
+            "a sign-in failed at the second step",
+            "Someone entered your password, then failed the second step (passkey or code). \
+             If it was not you, change your password now: it is known to someone else.",
+        ));
+    }
     let failures = pending.failures + 1;
     if failures >= MAX_SECOND_FACTOR_FAILURES {
         session

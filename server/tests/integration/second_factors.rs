@@ -164,6 +164,18 @@ async fn five_wrong_codes_end_the_sign_in_attempt() {
         last = response.text().await.unwrap();
     }
     assert!(last.contains("Too many failed attempts"), "{last}");
+    let told = app
+        .wait_for_mail(&enrolled.email, "failed at the second step")
+        .await;
+    assert!(told.contains("change your password"));
+    assert_eq!(
+        app.mail_to(&enrolled.email)
+            .iter()
+            .filter(|message| message.contains("failed at the second step"))
+            .count(),
+        1,
+        "one message per sign-in attempt, not per code"
+    );
     // Even the right code is refused now: the attempt is over.
     let right = verify(&app, &pending, &code_at(&enrolled.secret, 30)).await;
     assert_eq!(right.status(), 422);
