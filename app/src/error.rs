@@ -77,7 +77,7 @@ impl AppError {
 impl From<FieldError> for AppError {
     fn from(error: FieldError) -> Self {
         Self::Invalid {
-            field: error.field.to_owned(),
+            field: error.field.into_owned(),
             message: error.message,
         }
     }

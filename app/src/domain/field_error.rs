@@ -1,16 +1,19 @@
+use std::borrow::Cow;
 use std::fmt;
 
 /// A rule broken by one input field: which field, and a sentence a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// A form field's name; for repeated fields with their position, like
+    /// `lines[2].quantity`.
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }

@@ -5,9 +5,13 @@
 
 mod email;
 mod field_error;
+pub mod invoice;
+pub mod invoice_status;
 mod lockout;
+pub mod money;
 mod names;
 pub mod next_path;
+pub mod numbering;
 mod password;
 pub mod recovery_code;
 mod role;
