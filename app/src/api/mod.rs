@@ -10,9 +10,12 @@
 //! the public surface, listed in the README.
 
 pub mod auth;
+pub mod customers;
 pub mod dashboard;
+pub mod invoices;
 pub mod organization;
 pub mod passkeys;
+pub mod products;
 pub mod second_factor;
 pub mod security;
 pub mod sessions;

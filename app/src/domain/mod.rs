@@ -3,6 +3,7 @@
 //! Everything in this module also compiles to WebAssembly, so the browser can
 //! apply exactly the rules the server will enforce (and show the same messages).
 
+pub mod customer;
 mod email;
 mod field_error;
 pub mod invoice;

@@ -90,6 +90,21 @@ impl Currency {
         amount.round_dp_with_strategy(self.minor_units, RoundingStrategy::MidpointAwayFromZero)
     }
 
+    /// A rounded amount as a whole number of minor units (cents, yen, fils),
+    /// the form amounts are stored in.
+    pub fn to_minor(self, amount: Decimal) -> Result<i64, Overflow> {
+        let scaled = self
+            .round(amount)
+            .checked_mul(Decimal::from(10_i64.pow(self.minor_units)))
+            .ok_or(Overflow)?;
+        i64::try_from(scaled).map_err(|_| Overflow)
+    }
+
+    /// The amount of `minor` minor units.
+    pub fn from_minor(self, minor: i64) -> Decimal {
+        Decimal::new(minor, self.minor_units)
+    }
+
     /// `amount` as this currency writes it: always all its decimals.
     pub fn format(self, amount: Decimal) -> String {
         let mut rounded = self.round(amount);
@@ -211,6 +226,20 @@ mod tests {
         }
         assert!(parse_decimal("1.23456", "price", 4).is_err());
         assert!(parse_decimal("99999999999999999999999999999999", "price", 4).is_err());
+    }
+
+    #[test]
+    fn minor_units_round_trip() {
+        let eur = Currency::parse("EUR").unwrap();
+        assert_eq!(eur.to_minor(dec("12.345")), Ok(1235));
+        assert_eq!(eur.from_minor(1235), dec("12.35"));
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(jpy.to_minor(dec("1000")), Ok(1000));
+        assert_eq!(
+            Currency::parse("BHD").unwrap().from_minor(-1),
+            dec("-0.001")
+        );
+        assert_eq!(eur.to_minor(Decimal::MAX), Err(Overflow));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::AppState;
 use super::auth::{self, Caller};
 use super::client::ClientInfo;
 use super::errors::REQUEST_ID_HEADER;
-use super::services::second_factor;
+use super::services::{audit, second_factor};
 use crate::error::AppError;
 use http::header::LOCATION;
 use http::request::Parts;
@@ -91,6 +91,16 @@ impl RequestContext {
     /// where a member who must set up a second factor does so.
     pub async fn require_signed_in(&self) -> Result<Caller, AppError> {
         self.caller().await?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// Where the caller's billing changes come from, for the audit log.
+    pub fn audit_scope(&self, caller: &Caller) -> audit::Scope {
+        audit::Scope {
+            organization_id: caller.organization_id,
+            actor: audit::Actor::User(caller.user_id),
+            request_id: self.request_id.clone(),
+            client_ip: self.client.ip_text().unwrap_or_default(),
+        }
     }
 
     /// Sends the browser to `path` when the call succeeds: a real redirect for

@@ -1,12 +1,21 @@
 //! sea-orm entities: one module per table. They never leave the server;
 //! server functions return DTOs built from them.
 
+pub mod audit_event;
+pub mod billing_settings;
+pub mod customer;
+pub mod invoice;
+pub mod invoice_line;
 pub mod membership;
+pub mod number_series;
 pub mod organization;
 pub mod passkey;
 pub mod password_reset;
+pub mod payment;
+pub mod product;
 pub mod recovery_code;
 pub mod security_event;
 pub mod session;
+pub mod tax_rate;
 pub mod totp_factor;
 pub mod user;

@@ -7,6 +7,7 @@ mod m20261122_000002_account_security;
 mod m20261122_000003_second_factors;
 mod m20261122_000004_organization_policy;
 mod m20261122_000005_passkeys;
+mod m20261122_000006_invoicing;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_second_factors::Migration),
             Box::new(m20261122_000004_organization_policy::Migration),
             Box::new(m20261122_000005_passkeys::Migration),
+            Box::new(m20261122_000006_invoicing::Migration),
         ]
     }
 }

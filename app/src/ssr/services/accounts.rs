@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::{Caller, SessionAuth};
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{membership, organization, user};
+use crate::ssr::entities::{billing_settings, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::security_log::{self, SecurityEvent};
@@ -77,6 +77,13 @@ pub async fn sign_up(
         name: Set(input.organization.as_str().to_owned()),
         created_at: Set(now),
         require_second_factor: Set(false),
+    }
+    .insert(&txn)
+    .await
+    .map_err(internal)?;
+    billing_settings::ActiveModel {
+        organization_id: Set(organization_id),
+        ..Default::default()
     }
     .insert(&txn)
     .await

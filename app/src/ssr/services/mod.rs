@@ -3,10 +3,14 @@
 //! returns a DTO.
 
 pub mod accounts;
+pub mod audit;
+pub mod customers;
 pub mod dashboard;
+pub mod invoices;
 pub mod organization_settings;
 pub mod passkeys;
 pub mod password_reset;
+pub mod products;
 pub mod second_factor;
 pub mod security_log;
 pub mod sessions;

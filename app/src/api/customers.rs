@@ -1,0 +1,129 @@
+//! Customers: the people and companies an organization invoices.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub name: String,
+    pub emails: String,
+    pub address: String,
+    pub tax_id: String,
+    pub currency: String,
+    pub payment_terms_days: i32,
+    pub notes: String,
+    pub archived: bool,
+}
+
+/// One page of customers, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPage {
+    pub rows: Vec<CustomerView>,
+    /// Pass as `after` for the next page.
+    pub next_after: Option<Uuid>,
+}
+
+/// Customers whose name starts with `query` (any case), by name.
+#[server(prefix = "/api", endpoint = "customers/list")]
+pub async fn list_customers(
+    #[server(default)] query: String,
+    #[server(default)] after: Option<Uuid>,
+    #[server(default)] include_archived: bool,
+) -> Result<CustomerPage, AppError> {
+    use crate::ssr::{request::RequestContext, services::customers};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        customers::list(
+            &request.state.db,
+            caller.organization_id,
+            &query,
+            after,
+            include_archived,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
+#[server(prefix = "/api", endpoint = "customers/get")]
+pub async fn get_customer(id: Uuid) -> Result<CustomerView, AppError> {
+    use crate::ssr::{request::RequestContext, services::customers};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        customers::get(&request.state.db, caller.organization_id, id).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Creates a customer (no `id`) or changes one; answers its id.
+#[server(prefix = "/api", endpoint = "customers/save")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_customer(
+    #[server(default)] id: Option<Uuid>,
+    name: String,
+    #[server(default)] emails: String,
+    #[server(default)] address: String,
+    #[server(default)] tax_id: String,
+    currency: String,
+    #[server(default)] payment_terms_days: String,
+    #[server(default)] notes: String,
+) -> Result<Uuid, AppError> {
+    use crate::domain::customer::{CustomerDetails, CustomerInput};
+    use crate::ssr::{request::RequestContext, services::customers};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let details = CustomerDetails::parse(&CustomerInput {
+            name: &name,
+            emails: &emails,
+            address: &address,
+            tax_id: &tax_id,
+            currency: &currency,
+            payment_terms_days: &payment_terms_days,
+            notes: &notes,
+        })?;
+        let now = time::OffsetDateTime::now_utc();
+        customers::save(
+            &request.state.db,
+            &request.audit_scope(&caller),
+            id,
+            &details,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Archives a customer (hidden from pickers, history kept) or restores one.
+#[server(prefix = "/api", endpoint = "customers/archive")]
+pub async fn archive_customer(id: Uuid, archived: bool) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::customers};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        customers::archive(
+            &request.state.db,
+            &request.audit_scope(&caller),
+            id,
+            archived,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}

@@ -1,0 +1,354 @@
+//! Invoices and credit notes: drafts, issuing (number and seal), payments,
+//! one-click status changes, voiding, and the list.
+
+use crate::domain::invoice::{PriceMode, TaxSummary};
+use crate::domain::invoice_status::InvoiceStatus;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use uuid::Uuid;
+
+/// A line as the editor sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineForm {
+    pub description: String,
+    pub quantity: String,
+    pub unit_price: String,
+    #[serde(default)]
+    pub discount_percent: String,
+    #[serde(default)]
+    pub tax_rate_id: Option<Uuid>,
+}
+
+/// A draft as the editor sends it; dates as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceForm {
+    pub customer_id: Option<Uuid>,
+    pub currency: String,
+    pub issue_date: String,
+    pub due_date: String,
+    #[serde(default)]
+    pub price_mode: PriceMode,
+    #[serde(default)]
+    pub discount_percent: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub terms: String,
+    pub lines: Vec<LineForm>,
+}
+
+/// A row of the invoices list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub customer_name: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub currency: String,
+    pub total: Decimal,
+    pub balance: Decimal,
+    pub status: InvoiceStatus,
+}
+
+/// What the list shows per status: how many, and how much per currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusTotal {
+    pub status: InvoiceStatus,
+    pub count: u64,
+    pub currency: String,
+    pub total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicePage {
+    pub rows: Vec<InvoiceRow>,
+    /// Pass as `after` for the next page.
+    pub next_after: Option<Uuid>,
+    pub status_totals: Vec<StatusTotal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDetail {
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount_percent: Decimal,
+    pub tax_rate_id: Option<Uuid>,
+    pub tax_name: Option<String>,
+    pub tax_percent: Option<Decimal>,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub gross: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub id: Uuid,
+    pub paid_on: Date,
+    /// Negative for a reversal.
+    pub amount: Decimal,
+    pub method: String,
+    pub reference: String,
+    pub reversed: bool,
+}
+
+/// A document linked to this one (its credit notes, or the invoice a credit
+/// note corrects).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedDocument {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub total: Decimal,
+    pub issued: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDetail {
+    pub id: Uuid,
+    pub is_credit_note: bool,
+    pub number: Option<String>,
+    pub status: InvoiceStatus,
+    pub customer_id: Uuid,
+    pub customer_name: String,
+    pub currency: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub price_mode: PriceMode,
+    pub discount_percent: Decimal,
+    pub notes: String,
+    pub terms: String,
+    pub lines: Vec<LineDetail>,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub taxes: Vec<TaxSummary>,
+    pub paid: Decimal,
+    pub credited: Decimal,
+    pub balance: Decimal,
+    pub payments: Vec<PaymentView>,
+    pub credit_notes: Vec<LinkedDocument>,
+    pub credited_invoice: Option<LinkedDocument>,
+    pub seal_hash: Option<String>,
+    /// The stored rows still match the sealed content and its hash.
+    pub seal_intact: Option<bool>,
+    pub void_reason: Option<String>,
+    pub history: Vec<AuditEntry>,
+}
+
+/// Filters and order of the invoices list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceFilter {
+    #[serde(default)]
+    pub status: Option<InvoiceStatus>,
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    /// Issue dates from and to, inclusive (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// An invoice number, or the start of a customer's name.
+    #[serde(default)]
+    pub query: String,
+    /// Oldest first instead of newest first.
+    #[serde(default)]
+    pub oldest_first: bool,
+    #[serde(default)]
+    pub after: Option<Uuid>,
+}
+
+#[server(prefix = "/api", endpoint = "invoices/list", input = Json)]
+pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        invoices::list(&request.state.db, caller.organization_id, &filter, today).await
+    }
+    .await;
+    request.respond(result)
+}
+
+#[server(prefix = "/api", endpoint = "invoices/get")]
+pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        invoices::detail(&request.state.db, caller.organization_id, id, today).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Creates a draft (no `id`) or replaces a draft's content; answers its id.
+/// Issued documents cannot change.
+#[server(prefix = "/api", endpoint = "invoices/save_draft", input = Json)]
+pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::save_draft(
+            &request.state.db,
+            &request.audit_scope(&caller),
+            id,
+            &form,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
+#[server(prefix = "/api", endpoint = "invoices/delete_draft")]
+pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::delete_draft(&request.state.db, &request.audit_scope(&caller), id, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// "Mark as sent": gives the draft the next number of its series and seals
+/// it; answers the number.
+#[server(prefix = "/api", endpoint = "invoices/issue")]
+pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::issue(&request.state.db, &request.audit_scope(&caller), id, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+#[server(prefix = "/api", endpoint = "invoices/record_payment")]
+pub async fn record_payment(
+    id: Uuid,
+    paid_on: String,
+    amount: String,
+    #[server(default)] method: String,
+    #[server(default)] reference: String,
+) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        let payment = invoices::NewPayment {
+            paid_on: &paid_on,
+            amount: &amount,
+            method: &method,
+            reference: &reference,
+        };
+        invoices::record_payment(
+            &request.state.db,
+            &request.audit_scope(&caller),
+            id,
+            &payment,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Records the remaining balance as paid today.
+#[server(prefix = "/api", endpoint = "invoices/mark_paid")]
+pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::mark_paid(&request.state.db, &request.audit_scope(&caller), id, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Reverses the invoice's payments with reversal entries (history stays).
+#[server(prefix = "/api", endpoint = "invoices/mark_unpaid")]
+pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::mark_unpaid(&request.state.db, &request.audit_scope(&caller), id, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Voids an issued document; it keeps its number. A reason is required.
+#[server(prefix = "/api", endpoint = "invoices/void")]
+pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::void(
+            &request.state.db,
+            &request.audit_scope(&caller),
+            id,
+            &reason,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Starts a credit note against an issued invoice: a draft crediting all of
+/// its lines, to adjust and issue. Answers the draft's id.
+#[server(prefix = "/api", endpoint = "invoices/credit_note")]
+pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let now = time::OffsetDateTime::now_utc();
+        invoices::start_credit_note(&request.state.db, &request.audit_scope(&caller), id, now).await
+    }
+    .await;
+    request.respond(result)
+}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// An organization's billing identity, number formats and audit-chain head.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "billing_settings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organization_id: Uuid,
+    pub address: String,
+    pub tax_id: String,
+    pub invoice_number_format: String,
+    pub invoice_number_yearly: bool,
+    pub credit_note_number_format: String,
+    pub credit_note_number_yearly: bool,
+    pub audit_seq: i64,
+    pub audit_head: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+/// An invoice or a credit note (`kind`). Amounts are whole minor units.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "invoices")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub kind: String,
+    pub customer_id: Uuid,
+    pub credited_invoice_id: Option<Uuid>,
+    pub number: Option<String>,
+    pub currency: String,
+    pub price_mode: String,
+    pub issue_date: TimeDate,
+    pub due_date: TimeDate,
+    pub discount_percent: String,
+    pub notes: String,
+    pub terms: String,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub paid_minor: i64,
+    pub credited_minor: i64,
+    pub issued_at: Option<TimeDateTimeWithTimeZone>,
+    pub voided_at: Option<TimeDateTimeWithTimeZone>,
+    pub void_reason: Option<String>,
+    pub sealed_content: Option<String>,
+    pub seal_hash: Option<String>,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,240 @@
+//! Customers of an organization. Every query is scoped to the caller's
+//! organization: another organization's id is answered as not found.
+
+use crate::api::customers::{CustomerPage, CustomerView};
+use crate::domain::customer::CustomerDetails;
+use crate::error::AppError;
+use crate::ssr::entities::customer;
+use crate::ssr::errors::internal;
+use crate::ssr::services::audit::{self, Change, Scope};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub const PAGE_SIZE: u64 = 50;
+
+fn view(row: customer::Model) -> CustomerView {
+    CustomerView {
+        id: row.id,
+        name: row.name,
+        emails: row.emails,
+        address: row.address,
+        tax_id: row.tax_id,
+        currency: row.currency,
+        payment_terms_days: row.payment_terms_days,
+        notes: row.notes,
+        archived: row.archived_at.is_some(),
+    }
+}
+
+/// The lookup form of a name or a search: lower case, for prefix search.
+pub fn lookup_key(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+/// The customer `id` of the organization, or `NotFound`.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<customer::Model, AppError> {
+    customer::Entity::find_by_id(id)
+        .filter(customer::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<CustomerView, AppError> {
+    find(db, organization_id, id).await.map(view)
+}
+
+/// A page of customers by name whose name starts with `query`; keyset
+/// pagination on (name, id), so a deep page costs what the first one does.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    query: &str,
+    after: Option<Uuid>,
+    include_archived: bool,
+) -> Result<CustomerPage, AppError> {
+    let mut select =
+        customer::Entity::find().filter(customer::Column::OrganizationId.eq(organization_id));
+    let prefix = lookup_key(query);
+    if !prefix.is_empty() {
+        // A range on the (organization, name) index instead of a LIKE scan.
+        select = select
+            .filter(customer::Column::NameLookup.gte(prefix.clone()))
+            .filter(customer::Column::NameLookup.lt(format!("{prefix}\u{10ffff}")));
+    }
+    if !include_archived {
+        select = select.filter(customer::Column::ArchivedAt.is_null());
+    }
+    if let Some(after) = after {
+        let last = find(db, organization_id, after).await?;
+        select = select.filter(
+            Condition::any()
+                .add(customer::Column::NameLookup.gt(last.name_lookup.clone()))
+                .add(
+                    Condition::all()
+                        .add(customer::Column::NameLookup.eq(last.name_lookup))
+                        .add(customer::Column::Id.gt(last.id)),
+                ),
+        );
+    }
+    let mut rows = select
+        .order_by_asc(customer::Column::NameLookup)
+        .order_by_asc(customer::Column::Id)
+        .limit(PAGE_SIZE + 1)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let more = rows.len() as u64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next_after = more.then(|| rows.last().map(|row| row.id)).flatten();
+    Ok(CustomerPage {
+        rows: rows.into_iter().map(view).collect(),
+        next_after,
+    })
+}
+
+/// "field: old → new" for each changed field.
+fn changes(old: &customer::Model, new: &CustomerDetails) -> String {
+    let mut parts = Vec::new();
+    let mut compare = |field: &str, before: String, after: String| {
+        if before != after {
+            parts.push(format!("{field}: “{before}” → “{after}”"));
+        }
+    };
+    compare("name", old.name.clone(), new.name.clone());
+    compare("emails", old.emails.clone(), new.emails_text());
+    compare("address", old.address.clone(), new.address.clone());
+    compare("tax id", old.tax_id.clone(), new.tax_id.clone());
+    compare(
+        "currency",
+        old.currency.clone(),
+        new.currency.code().to_owned(),
+    );
+    compare(
+        "payment terms",
+        old.payment_terms_days.to_string(),
+        new.payment_terms_days.to_string(),
+    );
+    compare("notes", old.notes.clone(), new.notes.clone());
+    if parts.is_empty() {
+        "no change".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+pub async fn save(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: Option<Uuid>,
+    details: &CustomerDetails,
+    now: OffsetDateTime,
+) -> Result<Uuid, AppError> {
+    let txn = db.begin().await.map_err(internal)?;
+    audit::lock(&txn, scope.organization_id).await?;
+    let (id, change) = match id {
+        Some(id) => {
+            let existing = find(&txn, scope.organization_id, id).await?;
+            let summary = changes(&existing, details);
+            let mut active: customer::ActiveModel = existing.into();
+            fill(&mut active, details);
+            active.updated_at = Set(now);
+            active.update(&txn).await.map_err(internal)?;
+            (
+                id,
+                Change {
+                    action: "customer.updated",
+                    object_type: "customer",
+                    object_id: id,
+                    summary,
+                },
+            )
+        }
+        None => {
+            let id = Uuid::new_v4();
+            let mut active = customer::ActiveModel {
+                id: Set(id),
+                organization_id: Set(scope.organization_id),
+                archived_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            fill(&mut active, details);
+            active.insert(&txn).await.map_err(internal)?;
+            let summary = format!("{} ({})", details.name, details.currency.code());
+            (
+                id,
+                Change {
+                    action: "customer.created",
+                    object_type: "customer",
+                    object_id: id,
+                    summary,
+                },
+            )
+        }
+    };
+    audit::record(&txn, scope, change, now).await?;
+    txn.commit().await.map_err(internal)?;
+    Ok(id)
+}
+
+fn fill(active: &mut customer::ActiveModel, details: &CustomerDetails) {
+    active.name = Set(details.name.clone());
+    active.name_lookup = Set(lookup_key(&details.name));
+    active.emails = Set(details.emails_text());
+    active.address = Set(details.address.clone());
+    active.tax_id = Set(details.tax_id.clone());
+    active.currency = Set(details.currency.code().to_owned());
+    active.payment_terms_days = Set(i32::from(details.payment_terms_days));
+    active.notes = Set(details.notes.clone());
+}
+
+pub async fn archive(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: Uuid,
+    archived: bool,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let txn = db.begin().await.map_err(internal)?;
+    audit::lock(&txn, scope.organization_id).await?;
+    let existing = find(&txn, scope.organization_id, id).await?;
+    let name = existing.name.clone();
+    let mut active: customer::ActiveModel = existing.into();
+    active.archived_at = Set(archived.then_some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await.map_err(internal)?;
+    let action = if archived {
+        "customer.archived"
+    } else {
+        "customer.restored"
+    };
+    audit::record(
+        &txn,
+        scope,
+        Change {
+            action,
+            object_type: "customer",
+            object_id: id,
+            summary: name,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)
+}
