@@ -9,6 +9,7 @@
 //! Endpoints are explicit and stable (`/api/<area>/<name>`): they are part of
 //! the public surface, listed in the README.
 
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod dashboard;

@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod headers;
 mod helpers;
+mod invoicing;
 mod passkeys;
 mod probes;
 mod second_factors;

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::ssr::entities::customer;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -34,6 +34,20 @@ fn view(row: customer::Model) -> CustomerView {
 /// The lookup form of a name or a search: lower case, for prefix search.
 pub fn lookup_key(text: &str) -> String {
     text.trim().to_lowercase()
+}
+
+/// `column LIKE 'prefix%'`, with the prefix's own `%`, `_` and `\`
+/// escaped. (A range on the column would depend on the database's
+/// collation; LIKE means the same on every engine.)
+pub fn starts_with(column: impl sea_orm::sea_query::IntoColumnRef, prefix: &str) -> SimpleExpr {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            other => vec![other],
+        })
+        .collect();
+    Expr::col(column).like(LikeExpr::new(format!("{escaped}%")).escape('\\'))
 }
 
 /// The customer `id` of the organization, or `NotFound`.
@@ -71,10 +85,7 @@ pub async fn list(
         customer::Entity::find().filter(customer::Column::OrganizationId.eq(organization_id));
     let prefix = lookup_key(query);
     if !prefix.is_empty() {
-        // A range on the (organization, name) index instead of a LIKE scan.
-        select = select
-            .filter(customer::Column::NameLookup.gte(prefix.clone()))
-            .filter(customer::Column::NameLookup.lt(format!("{prefix}\u{10ffff}")));
+        select = select.filter(starts_with(customer::Column::NameLookup, &prefix));
     }
     if !include_archived {
         select = select.filter(customer::Column::ArchivedAt.is_null());

@@ -22,7 +22,7 @@ use crate::ssr::entities::{
 };
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope, hex};
-use crate::ssr::services::customers::{self, lookup_key};
+use crate::ssr::services::customers::{self, lookup_key, starts_with};
 use crate::ssr::services::products::tax_rate_of;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
@@ -1022,8 +1022,7 @@ pub async fn list(
             .select_only()
             .column(customer::Column::Id)
             .filter(customer::Column::OrganizationId.eq(organization_id))
-            .filter(customer::Column::NameLookup.gte(prefix.clone()))
-            .filter(customer::Column::NameLookup.lt(format!("{prefix}\u{10ffff}")))
+            .filter(starts_with(customer::Column::NameLookup, &prefix))
             .limit(500)
             .into_tuple()
             .all(db)
@@ -1032,11 +1031,7 @@ pub async fn list(
         let number = query.to_uppercase();
         scope = scope.add(
             Condition::any()
-                .add(
-                    Condition::all()
-                        .add(C::Number.gte(number.clone()))
-                        .add(C::Number.lt(format!("{number}\u{10ffff}"))),
-                )
+                .add(starts_with(C::Number, &number))
                 .add(C::CustomerId.is_in(customer_ids)),
         );
     }
@@ -1113,7 +1108,14 @@ pub async fn list(
             .select_only()
             .column(C::Currency)
             .column_as(C::Id.count(), "count")
-            .column_as(C::TotalMinor.sum(), "total")
+            // PostgreSQL sums BIGINT as NUMERIC; cast back to read an i64.
+            .column_as(
+                Expr::from(sea_orm::sea_query::Func::cast_as(
+                    sea_orm::sea_query::Func::sum(Expr::col(C::TotalMinor)),
+                    sea_orm::sea_query::Alias::new("BIGINT"),
+                )),
+                "total",
+            )
             .filter(scope.clone().add(status_condition(status, today)))
             .group_by(C::Currency)
             .into_tuple()

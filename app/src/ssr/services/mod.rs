@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_log;
 pub mod customers;
 pub mod dashboard;
 pub mod invoices;

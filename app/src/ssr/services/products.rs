@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::ssr::entities::{product, tax_rate};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
-use crate::ssr::services::customers::lookup_key;
+use crate::ssr::services::customers::{lookup_key, starts_with};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -120,9 +120,7 @@ pub async fn list(
         .filter(product::Column::ArchivedAt.is_null());
     let prefix = lookup_key(query);
     if !prefix.is_empty() {
-        select = select
-            .filter(product::Column::NameLookup.gte(prefix.clone()))
-            .filter(product::Column::NameLookup.lt(format!("{prefix}\u{10ffff}")));
+        select = select.filter(starts_with(product::Column::NameLookup, &prefix));
     }
     select
         .order_by_asc(product::Column::NameLookup)

@@ -1,0 +1,74 @@
+//! The organization's audit log of billing changes, and its chain check.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// The user's name, "customer" or "system".
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Uuid,
+    pub summary: String,
+    pub request_id: String,
+    pub client_ip: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventView>,
+    /// Pass as `before` for older events.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    pub intact: bool,
+    pub events: u64,
+    /// The sequence number of the first broken link.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Events newest first; `action` filters by prefix (e.g. `invoice.`).
+#[server(prefix = "/api", endpoint = "audit/list")]
+pub async fn list_audit_events(
+    #[server(default)] action: String,
+    #[server(default)] before: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    use crate::ssr::{request::RequestContext, services::audit_log};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        audit_log::list(&request.state.db, caller.organization_id, &action, before).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Walks the organization's whole chain.
+#[server(prefix = "/api", endpoint = "audit/verify")]
+pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
+    use crate::ssr::{request::RequestContext, services::audit};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let check = audit::verify(&request.state.db, caller.organization_id).await?;
+        Ok(ChainStatus {
+            intact: check.broken.is_none(),
+            events: check.events,
+            broken_at: check.broken.as_ref().map(|(seq, _)| *seq),
+            reason: check.broken.map(|(_, reason)| reason),
+        })
+    }
+    .await;
+    request.respond(result)
+}

@@ -1,0 +1,70 @@
+//! Reading the audit log (writing and checking it is `audit`).
+
+use crate::api::audit::{AuditEventView, AuditPage};
+use crate::error::AppError;
+use crate::ssr::entities::{audit_event, user};
+use crate::ssr::errors::internal;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+const PAGE_SIZE: u64 = 50;
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    action: &str,
+    before: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    let mut select =
+        audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(organization_id));
+    let action = action.trim();
+    if !action.is_empty() {
+        select = select.filter(audit_event::Column::Action.starts_with(action));
+    }
+    if let Some(before) = before {
+        select = select.filter(audit_event::Column::Seq.lt(before));
+    }
+    let mut events = select
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(PAGE_SIZE + 1)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let more = events.len() as u64 > PAGE_SIZE;
+    events.truncate(PAGE_SIZE as usize);
+    let user_ids: Vec<Uuid> = events.iter().filter_map(|event| event.actor_id).collect();
+    let names: Vec<(Uuid, String)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .filter(user::Column::Id.is_in(user_ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let next_before = more.then(|| events.last().map(|event| event.seq)).flatten();
+    let events = events
+        .into_iter()
+        .map(|event| AuditEventView {
+            actor: match (event.actor_kind.as_str(), event.actor_id) {
+                ("user", Some(id)) => names
+                    .iter()
+                    .find(|(user_id, _)| *user_id == id)
+                    .map_or_else(|| "a former user".to_owned(), |(_, name)| name.clone()),
+                (kind, _) => kind.to_owned(),
+            },
+            seq: event.seq,
+            at: event.occurred_at.unix_timestamp(),
+            action: event.action,
+            object_type: event.object_type,
+            object_id: event.object_id,
+            summary: event.summary,
+            request_id: event.request_id,
+            client_ip: event.client_ip,
+        })
+        .collect();
+    Ok(AuditPage {
+        events,
+        next_before,
+    })
+}
