@@ -26,6 +26,18 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Work with the audit log of billing changes.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every organization's hash chain; name the first broken link.
+    /// Exits with 1 when a chain is broken.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -45,7 +57,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(async move {
+    let outcome: Result<ExitCode, StartupError> = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
                 // Installed first, so that a signal during startup still stops us cleanly.
@@ -54,19 +66,66 @@ fn main() -> ExitCode {
                 let app = Application::build(config).await?;
                 app.run_until(shutdown)
                     .await
-                    .map_err(|error| StartupError::Serve(error.to_string()))
+                    .map_err(|error| StartupError::Serve(error.to_string()))?;
+                Ok(ExitCode::SUCCESS)
             }
             Command::Migrate => {
                 open_database(&config).await?;
                 tracing::info!("migrations applied");
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => verify_audit(&config).await,
         }
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => fail(&error),
     }
+}
+
+/// Prints one line per organization; exit status 1 if any chain is broken.
+async fn verify_audit(config: &Config) -> Result<ExitCode, StartupError> {
+    use ledgerlock_app::ssr::entities::organization;
+    use ledgerlock_app::ssr::services::audit;
+    use sea_orm::{EntityTrait, QueryOrder};
+
+    let db = open_database(config).await?;
+    let failed = |error: &dyn std::fmt::Display| StartupError::Audit(error.to_string());
+    let organizations = organization::Entity::find()
+        .order_by_asc(organization::Column::CreatedAt)
+        .all(&db)
+        .await
+        .map_err(|error| failed(&error))?;
+    let mut broken = 0;
+    for organization in &organizations {
+        let check = audit::verify(&db, organization.id)
+            .await
+            .map_err(|error| failed(&error))?;
+        match check.broken {
+            None => println!(
+                "ok      {} ({}): {} events, chain intact",
+                organization.id, organization.name, check.events
+            ),
+            Some((seq, reason)) => {
+                broken += 1;
+                println!(
+                    "BROKEN  {} ({}): event {seq}: {reason} ({} events verified before it)",
+                    organization.id, organization.name, check.events
+                );
+            }
+        }
+    }
+    println!(
+        "{} organizations checked, {broken} broken",
+        organizations.len()
+    );
+    Ok(if broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// One line naming the setting at fault; no panic, no backtrace.

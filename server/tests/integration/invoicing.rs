@@ -549,6 +549,9 @@ async fn the_audit_chain_verifies_and_names_the_altered_event() {
     )
     .await;
     assert_eq!(verified["intact"], true);
+    let cli = audit_verify_command(&app);
+    assert!(cli.status.success(), "{cli:?}");
+    assert!(String::from_utf8_lossy(&cli.stdout).contains("5 events, chain intact"));
 
     // Someone rewrites history directly in the database.
     audit_event::Entity::update_many()
@@ -563,6 +566,14 @@ async fn the_audit_chain_verifies_and_names_the_altered_event() {
         .unwrap();
     let check = audit::verify(&db, organization_id).await.unwrap();
     assert_eq!(check.broken.map(|(seq, _)| seq), Some(3));
+    let cli = audit_verify_command(&app);
+    assert_eq!(cli.status.code(), Some(1), "the command fails");
+    let printed = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        printed.contains(&format!("BROKEN  {organization_id}"))
+            && printed.contains("event 3: the event's content was changed"),
+        "{printed}"
+    );
     let verified = json_of(
         app.call("/api/audit/verify", &[], Some(&books.cookie))
             .await,
@@ -586,4 +597,16 @@ async fn the_audit_chain_verifies_and_names_the_altered_event() {
         .unwrap();
     let check = audit::verify(&db, last.organization_id).await.unwrap();
     assert!(check.broken.is_some());
+}
+
+/// `ledgerlock audit verify` against the test's database.
+fn audit_verify_command(app: &TestApp) -> std::process::Output {
+    let data = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlock"))
+        .args(["audit", "verify"])
+        .env("LEDGERLOCK_DATA_DIR", data.path())
+        .env("LEDGERLOCK_DATABASE_URL", &app.database_url)
+        .env_remove("LEDGERLOCK_CONFIG")
+        .output()
+        .unwrap()
 }
