@@ -2,11 +2,13 @@
 
 use crate::components::app_shell::AppShell;
 use crate::pages::{
-    account::AccountPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
+    account::AccountPage, audit_log::AuditLogPage, customers::CustomersPage,
+    dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
+    invoice_editor::InvoiceEditorPage, invoice_view::InvoiceViewPage, invoices::InvoicesPage,
     landing::LandingPage, not_found::NotFoundPage, organization::OrganizationPage,
-    reset_password::ResetPasswordPage, security_activity::SecurityActivityPage,
-    sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
-    verify_sign_in::VerifySignInPage,
+    products::ProductsPage, reset_password::ResetPasswordPage,
+    security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
+    sign_up::SignUpPage, verify_sign_in::VerifySignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -64,6 +66,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("security") view=SecurityActivityPage />
                     <Route path=path!("account") view=AccountPage />
                     <Route path=path!("organization") view=OrganizationPage />
+                    <Route path=path!("invoices") view=InvoicesPage />
+                    <Route path=path!("invoices/new") view=InvoiceEditorPage />
+                    <Route path=path!("invoices/:id") view=InvoiceViewPage />
+                    <Route path=path!("invoices/:id/edit") view=InvoiceEditorPage />
+                    <Route path=path!("customers") view=CustomersPage />
+                    <Route path=path!("products") view=ProductsPage />
+                    <Route path=path!("audit") view=AuditLogPage />
                 </ParentRoute>
             </Routes>
         </Router>

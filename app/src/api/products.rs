@@ -89,7 +89,9 @@ pub async fn create_product(
     #[server(default)] description: String,
     #[server(default)] unit: String,
     unit_price: String,
-    #[server(default)] tax_rate_id: Option<Uuid>,
+    /// A tax rate's id, or empty for none.
+    #[server(default)]
+    tax_rate_id: String,
 ) -> Result<Uuid, AppError> {
     use crate::domain::{FieldError, invoice::parse_price};
     use crate::ssr::{request::RequestContext, services::products};
@@ -110,6 +112,13 @@ pub async fn create_product(
                 FieldError::new("unit", "Use at most 30 characters, e.g. hour or kg.").into(),
             );
         }
+        let tax_rate_id = match tax_rate_id.trim() {
+            "" => None,
+            id => Some(
+                Uuid::parse_str(id)
+                    .map_err(|_| FieldError::new("tax_rate_id", "Choose one of your tax rates."))?,
+            ),
+        };
         let product = products::NewProduct {
             name,
             description: description.trim(),

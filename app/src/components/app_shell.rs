@@ -42,6 +42,10 @@ pub fn AppShell() -> impl IntoView {
                                 <span class="organization">{viewer.organization_name.clone()}</span>
                                 <nav class="app-nav" aria-label="Main">
                                     <A href="/app" exact=true>"Dashboard"</A>
+                                    <A href="/app/invoices">"Invoices"</A>
+                                    <A href="/app/customers">"Customers"</A>
+                                    <A href="/app/products">"Products"</A>
+                                    <A href="/app/audit">"Audit log"</A>
                                     <A href="/app/sessions">"Sessions"</A>
                                     <A href="/app/security">"Security activity"</A>
                                     <A href="/app/account">"Account"</A>

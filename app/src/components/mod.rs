@@ -3,6 +3,7 @@
 pub mod app_shell;
 pub mod confirm_identity;
 pub mod form;
+pub mod money;
 pub mod passkey_ceremony;
 pub mod passkeys;
 pub mod password_meter;

@@ -263,6 +263,13 @@ pub fn parse_line(
     })
 }
 
+/// A date typed as `YYYY-MM-DD` (what `<input type="date">` sends).
+pub fn parse_date(text: &str, field: &'static str) -> Result<Date, FieldError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text.trim(), &format)
+        .map_err(|_| FieldError::new(field, "Enter a date as YYYY-MM-DD."))
+}
+
 /// The dates' rule: due on or after issue.
 pub fn check_dates(issue_date: Date, due_date: Date) -> Result<(), FieldError> {
     if due_date < issue_date {

@@ -11,7 +11,7 @@ use crate::api::invoices::{
     LinkedDocument, PaymentView, StatusTotal,
 };
 use crate::domain::FieldError;
-use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode};
+use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode, parse_date};
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
 use crate::domain::money::{Currency, Overflow, parse_decimal};
 use crate::domain::numbering::NumberFormat;
@@ -58,14 +58,6 @@ fn decimal(text: &str) -> Result<Decimal, AppError> {
 fn currency_of(row: &invoice_entity::Model) -> Result<Currency, AppError> {
     Currency::parse(&row.currency)
         .map_err(|_| internal(anyhow::anyhow!("stored currency {}", row.currency)))
-}
-
-const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
-pub fn parse_date(text: &str, field: &'static str) -> Result<Date, FieldError> {
-    Date::parse(text.trim(), DATE_FORMAT)
-        .map_err(|_| FieldError::new(field, "Enter a date as YYYY-MM-DD."))
 }
 
 fn bounded_text(value: &str, field: &'static str) -> Result<String, FieldError> {

@@ -1,0 +1,271 @@
+//! One invoice or credit note: its lines and totals, payments, credit
+//! notes, seal, history, and what can be done with it now.
+
+use crate::api::invoices::{
+    DeleteDraft, InvoiceDetail, IssueInvoice, MarkPaid, MarkUnpaid, RecordPayment, VoidInvoice,
+    get_invoice, start_credit_note,
+};
+use crate::components::form::{Field, FormAlert};
+use crate::components::money::format_money;
+use crate::components::time::format_utc;
+use crate::domain::invoice_status::InvoiceStatus;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+#[component]
+pub fn InvoiceViewPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<Uuid>().ok())
+    };
+    let issue = ServerAction::<IssueInvoice>::new();
+    let pay = ServerAction::<RecordPayment>::new();
+    let mark_paid = ServerAction::<MarkPaid>::new();
+    let mark_unpaid = ServerAction::<MarkUnpaid>::new();
+    let void = ServerAction::<VoidInvoice>::new();
+    let delete = ServerAction::<DeleteDraft>::new();
+    let credit = Action::new(move |id: &Uuid| start_credit_note(*id));
+    let invoice = Resource::new(
+        move || {
+            (
+                id(),
+                issue.version().get(),
+                pay.version().get(),
+                mark_paid.version().get(),
+                mark_unpaid.version().get(),
+                void.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => get_invoice(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(note)) = credit.value().get() {
+            navigate(&format!("/app/invoices/{note}/edit"), Default::default());
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/app/invoices", Default::default());
+        }
+    });
+    let pay_error = Signal::derive(move || pay.value().get().and_then(Result::err));
+    let void_error = Signal::derive(move || void.value().get().and_then(Result::err));
+    let action_error = Signal::derive(move || {
+        issue
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| mark_paid.value().get().and_then(Result::err))
+            .or_else(|| mark_unpaid.value().get().and_then(Result::err))
+            .or_else(|| delete.value().get().and_then(Result::err))
+            .or_else(|| credit.value().get().and_then(Result::err))
+    });
+    view! {
+        <Title text="Invoice" />
+        <FormAlert error=action_error />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match invoice.await {
+                    Ok(detail) => view! { <Document detail issue mark_paid mark_unpaid delete credit pay pay_error void void_error /> }.into_any(),
+                    Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn Document(
+    detail: InvoiceDetail,
+    issue: ServerAction<IssueInvoice>,
+    mark_paid: ServerAction<MarkPaid>,
+    mark_unpaid: ServerAction<MarkUnpaid>,
+    delete: ServerAction<DeleteDraft>,
+    credit: Action<Uuid, Result<Uuid, crate::error::AppError>>,
+    pay: ServerAction<RecordPayment>,
+    pay_error: Signal<Option<crate::error::AppError>>,
+    void: ServerAction<VoidInvoice>,
+    void_error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
+    let code = detail.currency.clone();
+    let money = move |amount| format_money(&code, amount);
+    let status = detail.status;
+    let kind = if detail.is_credit_note {
+        "Credit note"
+    } else {
+        "Invoice"
+    };
+    let title = format!(
+        "{kind} {}",
+        detail.number.clone().unwrap_or_else(|| "(draft)".into())
+    );
+    let payable = !detail.is_credit_note
+        && matches!(
+            status,
+            InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::Overdue
+        );
+    let invoice_id = detail.id;
+    let is_credit_note = detail.is_credit_note;
+    let voidable = !matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)
+        && detail.paid.is_zero()
+        && detail.credited.is_zero();
+    view! {
+        <div class="page-head">
+            <h1 data-testid="invoice-title">{title}</h1>
+            <span class=format!("status status-{}", status.as_str()) data-testid="invoice-status">{status.label()}</span>
+        </div>
+        <div class="actions">
+            <Show when=move || status == InvoiceStatus::Draft>
+                <a class="button" href=format!("/app/invoices/{invoice_id}/edit")>"Edit"</a>
+                <ActionForm action=issue attr:class="inline">
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <button type="submit" class="button primary">"Mark as sent"</button>
+                </ActionForm>
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <button type="submit" class="button danger">"Delete draft"</button>
+                </ActionForm>
+            </Show>
+            <Show when=move || payable>
+                <ActionForm action=mark_paid attr:class="inline">
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <button type="submit" class="button primary">"Mark paid"</button>
+                </ActionForm>
+            </Show>
+            <Show when=move || status == InvoiceStatus::Paid && !is_credit_note>
+                <ActionForm action=mark_unpaid attr:class="inline">
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <button type="submit" class="button">"Mark unpaid"</button>
+                </ActionForm>
+            </Show>
+            <Show when=move || payable>
+                <button type="button" class="button" on:click=move |_| { credit.dispatch(invoice_id); }>"Credit note"</button>
+            </Show>
+        </div>
+        <section class="panel document">
+            <p>"To " <strong>{detail.customer_name.clone()}</strong></p>
+            <p>{format!("Issued {} · due {} · prices {} tax", detail.issue_date, detail.due_date, if detail.price_mode == crate::domain::invoice::PriceMode::Inclusive { "include" } else { "exclude" })}</p>
+            {detail.credited_invoice.clone().map(|original| view! {
+                <p>"Corrects invoice " <a href=format!("/app/invoices/{}", original.id)>{original.number.unwrap_or_default()}</a></p>
+            })}
+            <table class="list lines-view">
+                <thead><tr>
+                    <th scope="col">"Description"</th>
+                    <th scope="col" class="number">"Quantity"</th>
+                    <th scope="col" class="number">"Unit price"</th>
+                    <th scope="col" class="number">"Discount"</th>
+                    <th scope="col">"Tax"</th>
+                    <th scope="col" class="number">"Amount"</th>
+                </tr></thead>
+                <tbody>
+                    {detail.lines.iter().map(|line| view! {
+                        <tr>
+                            <td class="description">{line.description.clone()}</td>
+                            <td class="number">{line.quantity.to_string()}</td>
+                            <td class="number">{line.unit_price.to_string()}</td>
+                            <td class="number">{format!("{}%", line.discount_percent)}</td>
+                            <td>{line.tax_name.clone().map(|name| format!("{name} {}%", line.tax_percent.unwrap_or_default())).unwrap_or_default()}</td>
+                            <td class="number">{money(line.gross)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <dl class="totals">
+                <dt>"Net"</dt><dd>{money(detail.net)}</dd>
+                {detail.taxes.iter().map(|row| view! {
+                    <dt>{format!("{} {}% on {}", row.name, row.percent, money(row.net))}</dt><dd>{money(row.tax)}</dd>
+                }).collect_view()}
+                <dt>"Total"</dt><dd data-testid="invoice-total"><strong>{money(detail.total)}</strong></dd>
+                <dt>"Credited"</dt><dd>{money(detail.credited)}</dd>
+                <dt>"Paid"</dt><dd>{money(detail.paid)}</dd>
+                <dt>"Balance due"</dt><dd data-testid="invoice-balance"><strong>{money(detail.balance)}</strong></dd>
+            </dl>
+            {(!detail.notes.is_empty()).then(|| view! { <p class="notes">{detail.notes.clone()}</p> })}
+            {(!detail.terms.is_empty()).then(|| view! { <p class="notes">{detail.terms.clone()}</p> })}
+            {detail.seal_hash.clone().map(|hash| view! {
+                <p class="seal" data-testid="seal">
+                    {if detail.seal_intact == Some(true) { "Sealed, and unchanged since: " } else { "Sealed, but the stored document no longer matches its seal: " }}
+                    <code>{hash}</code>
+                </p>
+            })}
+            {detail.void_reason.clone().map(|reason| view! { <p class="alert">"Void: " {reason}</p> })}
+        </section>
+        <Show when=move || payable>
+            <section class="panel">
+                <h2>"Record a payment"</h2>
+                <ActionForm action=pay attr:class="stacked" attr:novalidate=true>
+                    <FormAlert error=pay_error />
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <div class="field">
+                        <label for="paid-on">"Date"</label>
+                        <input id="paid-on" type="date" name="paid_on" value=time::OffsetDateTime::now_utc().date().to_string() />
+                    </div>
+                    <Field label="Amount" name="amount" id="payment-amount" error=pay_error />
+                    <Field label="Method" name="method" id="payment-method" hint="Bank transfer, card, cash…" error=pay_error />
+                    <Field label="Reference" name="reference" id="payment-reference" error=pay_error />
+                    <button type="submit" class="button primary">"Record payment"</button>
+                </ActionForm>
+            </section>
+        </Show>
+        {(!detail.payments.is_empty()).then(|| view! {
+            <section class="panel" data-testid="payments">
+                <h2>"Payments"</h2>
+                <table class="list">
+                    <tbody>
+                        {detail.payments.iter().map(|payment| view! {
+                            <tr class:reversed=payment.reversed>
+                                <td>{payment.paid_on.to_string()}</td>
+                                <td>{payment.method.clone()}</td>
+                                <td>{payment.reference.clone()}</td>
+                                <td class="number">{format_money(&detail.currency, payment.amount)}</td>
+                                <td>{if payment.reversed { "reversed" } else { "" }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        })}
+        {(!detail.credit_notes.is_empty()).then(|| view! {
+            <section class="panel">
+                <h2>"Credit notes"</h2>
+                <ul class="plain">
+                    {detail.credit_notes.iter().map(|note| view! {
+                        <li><a href=format!("/app/invoices/{}", note.id)>{note.number.clone().unwrap_or_else(|| "Draft".into())}</a> " " {format_money(&detail.currency, note.total)}</li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <Show when=move || voidable>
+            <section class="panel">
+                <h2>"Void"</h2>
+                <ActionForm action=void attr:class="stacked" attr:novalidate=true>
+                    <FormAlert error=void_error />
+                    <input type="hidden" name="id" value=invoice_id.to_string() />
+                    <Field label="Reason" name="reason" id="void-reason" error=void_error />
+                    <button type="submit" class="button danger">"Void this document"</button>
+                </ActionForm>
+            </section>
+        </Show>
+        <section class="panel" data-testid="history">
+            <h2>"History"</h2>
+            <ol class="history">
+                {detail.history.iter().map(|entry| view! {
+                    <li><span class="muted">{format_utc(entry.at)}</span> " " <code>{entry.action.clone()}</code> " " {entry.summary.clone()}</li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}

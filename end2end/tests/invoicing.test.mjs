@@ -1,0 +1,86 @@
+// Invoicing in a real browser: a customer, a tax rate and a product; an
+// invoice written with live totals, issued, paid in part, marked paid, and
+// found again by search.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, hydrated, uniqueEmail, signUpViaApi } from './support.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('write, issue, pay and find an invoice', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signUpViaApi(page, uniqueEmail());
+
+  await page.goto('/app/customers');
+  await hydrated(page);
+  await page.locator('#customer-name').fill('Ωmega Trading');
+  await page.getByLabel('Billing emails').fill('ap@omega.example');
+  await page.getByLabel('Payment terms (days)').fill('14');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await page.getByTestId('customers').getByText('Ωmega Trading').waitFor();
+
+  await page.goto('/app/products');
+  await hydrated(page);
+  await page.locator('#tax-name').fill('VAT');
+  await page.locator('#tax-percent').fill('19');
+  await page.getByRole('button', { name: 'Add tax rate' }).click();
+  await page.getByTestId('tax-rates').getByText('VAT — 19%').waitFor();
+  await page.locator('#product-name').fill('Consulting');
+  await page.getByLabel('Unit price').fill('0.335');
+  await page.locator('#product-tax').selectOption({ label: 'VAT (19%)' });
+  await page.getByRole('button', { name: 'Add product' }).click();
+  await page.getByTestId('products').getByText('Consulting').waitFor();
+
+  await page.goto('/app/invoices/new');
+  await hydrated(page);
+  await page.locator('#customer-pick').selectOption({ label: 'Ωmega Trading (EUR)' });
+  await page.getByLabel('Product for line 1').selectOption({ label: 'Consulting' });
+  await page.getByLabel('Quantity of line 1').fill('3');
+  // Live totals, computed in the browser: 3 × 0.335 = 1.005 → 1.01 net, 0.19 VAT.
+  await page.getByTestId('total').filter({ hasText: 'EUR 1.20' }).waitFor();
+  // Enter on the last price adds a line.
+  await page.getByLabel('Unit price of line 1').press('Enter');
+  await page.getByLabel('Description of line 2').fill('Travel');
+  await page.getByLabel('Unit price of line 2').fill('10');
+  await page.getByTestId('total').filter({ hasText: 'EUR 11.20' }).waitFor();
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.waitForURL(/\/app\/invoices\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  assert.equal(await page.getByTestId('invoice-total').textContent(), 'EUR 11.20', 'the server stored what the browser showed');
+
+  await page.getByRole('button', { name: 'Mark as sent' }).click();
+  await page.getByTestId('invoice-title').filter({ hasText: /INV-\d{4}-0001/ }).waitFor();
+  await page.getByTestId('seal').filter({ hasText: 'unchanged' }).waitFor();
+  const number = (await page.getByTestId('invoice-title').textContent()).replace('Invoice ', '');
+
+  await page.locator('#payment-amount').fill('5.20');
+  await page.getByRole('button', { name: 'Record payment' }).click();
+  await page.getByTestId('invoice-balance').filter({ hasText: 'EUR 6.00' }).waitFor();
+  await page.getByTestId('invoice-status').filter({ hasText: 'Partially paid' }).waitFor();
+  await page.getByRole('button', { name: 'Mark paid' }).click();
+  await page.getByTestId('invoice-status').filter({ hasText: 'Paid' }).waitFor();
+  await page.getByTestId('invoice-balance').filter({ hasText: 'EUR 0.00' }).waitFor();
+
+  await page.goto('/app/invoices');
+  await hydrated(page);
+  await page.getByLabel('Search invoices').fill(number);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/q=INV/);
+  const rows = page.getByTestId('invoice-row');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().textContent(), /Ωmega Trading.*Paid/);
+
+  await page.goto('/app/audit');
+  await hydrated(page);
+  await page.getByTestId('chain-status').filter({ hasText: 'verifies' }).waitFor();
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
