@@ -86,6 +86,7 @@ fn main() -> ExitCode {
 }
 
 /// Prints one line per organization; exit status 1 if any chain is broken.
+#[allow(clippy::print_stdout, reason = "the report is the command's output")]
 async fn verify_audit(config: &Config) -> Result<ExitCode, StartupError> {
     use ledgerlock_app::ssr::entities::organization;
     use ledgerlock_app::ssr::services::audit;

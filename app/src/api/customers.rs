@@ -1,5 +1,10 @@
 //! Customers: the people and companies an organization invoices.
 
+// A server function takes one argument per form field (so that the form works
+// without JavaScript too); the customer form has eight, and the attribute
+// must sit here to reach the code the `#[server]` macro generates.
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -66,7 +71,6 @@ pub async fn get_customer(id: Uuid) -> Result<CustomerView, AppError> {
 
 /// Creates a customer (no `id`) or changes one; answers its id.
 #[server(prefix = "/api", endpoint = "customers/save")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_customer(
     #[server(default)] id: Option<Uuid>,
     name: String,

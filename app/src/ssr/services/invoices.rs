@@ -613,16 +613,25 @@ pub struct NewPayment<'a> {
     pub reference: &'a str,
 }
 
-fn payment_row(
-    scope: &Scope,
+/// A payment, or a reversal (negative, naming the payment it reverses).
+struct Entry<'a> {
     invoice_id: Uuid,
     paid_on: Date,
     amount_minor: i64,
-    method: &str,
-    reference: &str,
+    method: &'a str,
+    reference: &'a str,
     reverses: Option<Uuid>,
-    now: OffsetDateTime,
-) -> payment::ActiveModel {
+}
+
+fn payment_row(scope: &Scope, entry: Entry<'_>, now: OffsetDateTime) -> payment::ActiveModel {
+    let Entry {
+        invoice_id,
+        paid_on,
+        amount_minor,
+        method,
+        reference,
+        reverses,
+    } = entry;
     payment::ActiveModel {
         id: Set(Uuid::new_v4()),
         organization_id: Set(scope.organization_id),
@@ -679,12 +688,14 @@ pub async fn record_payment(
     let method = if method.is_empty() { "Payment" } else { method };
     let entry = payment_row(
         scope,
-        id,
-        paid_on,
-        amount_minor,
-        method,
-        reference,
-        None,
+        Entry {
+            invoice_id: id,
+            paid_on,
+            amount_minor,
+            method,
+            reference,
+            reverses: None,
+        },
         now,
     );
     let summary = format!("{} on {paid_on} by {method}", currency.format(amount));
@@ -720,12 +731,14 @@ pub async fn mark_paid(
     let currency = currency_of(&invoice)?;
     let entry = payment_row(
         scope,
-        id,
-        now.date(),
-        balance,
-        "Marked as paid",
-        "",
-        None,
+        Entry {
+            invoice_id: id,
+            paid_on: now.date(),
+            amount_minor: balance,
+            method: "Marked as paid",
+            reference: "",
+            reverses: None,
+        },
         now,
     );
     let summary = format!(
@@ -781,12 +794,14 @@ pub async fn mark_unpaid(
     for entry in open {
         let reversal = payment_row(
             scope,
-            id,
-            now.date(),
-            -entry.amount_minor,
-            "Reversal",
-            &entry.reference,
-            Some(entry.id),
+            Entry {
+                invoice_id: id,
+                paid_on: now.date(),
+                amount_minor: -entry.amount_minor,
+                method: "Reversal",
+                reference: &entry.reference,
+                reverses: Some(entry.id),
+            },
             now,
         );
         reversal.insert(&txn).await.map_err(internal)?;
