@@ -1,6 +1,6 @@
 // Invoicing in a real browser: a customer, a tax rate and a product; an
-// invoice written with live totals, issued, paid in part, marked paid, and
-// found again by search.
+// invoice written with live totals, issued, paid in part, marked paid,
+// found again by search and exported; the dashboard's chart; the audit log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, hydrated, uniqueEmail, signUpViaApi } from './support.mjs';
@@ -76,6 +76,17 @@ test('write, issue, pay and find an invoice', async () => {
   await rows.first().waitFor();
   assert.equal(await rows.count(), 1);
   assert.match(await rows.first().textContent(), /Ωmega Trading.*Paid/);
+
+  // The export downloads as a file.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'invoices', exact: true }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^ledgerlock-invoices-\d{4}-\d{2}-\d{2}\.csv$/);
+
+  await page.goto('/app');
+  await hydrated(page);
+  await page.getByTestId('revenue-chart').waitFor();
 
   await page.goto('/app/audit');
   await hydrated(page);

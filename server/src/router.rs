@@ -89,6 +89,10 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/app/export/{file}",
+            get(ledgerlock_app::ssr::export::download),
+        )
         .nest_service("/pkg", assets)
         .leptos_routes_with_context(&state, routes, provide_state, {
             let options = leptos_options.clone();

@@ -2,7 +2,23 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+/// Billing figures in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoneyFigures {
+    pub currency: String,
+    /// Still to be paid on issued invoices.
+    pub outstanding: Decimal,
+    /// The part of it past its due date.
+    pub overdue: Decimal,
+    /// Payments received since the first of this month.
+    pub paid_this_month: Decimal,
+    /// Invoiced less credited, per month (`YYYY-MM`), oldest first, the
+    /// last twelve months.
+    pub revenue_by_month: Vec<(String, Decimal)>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardFigures {
@@ -12,6 +28,8 @@ pub struct DashboardFigures {
     pub member_count: u64,
     /// Unix seconds: when the current session signed in.
     pub session_started_at: i64,
+    /// One entry per currency the organization bills in.
+    pub money: Vec<MoneyFigures>,
 }
 
 #[server(prefix = "/api", endpoint = "dashboard/summary")]
@@ -21,7 +39,8 @@ pub async fn dashboard_summary() -> Result<DashboardFigures, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
-        dashboard::summary(&request.state, &caller).await
+        let today = time::OffsetDateTime::now_utc().date();
+        dashboard::summary(&request.state, &caller, today).await
     }
     .await;
     request.respond(result)

@@ -7,5 +7,6 @@ pub mod money;
 pub mod passkey_ceremony;
 pub mod passkeys;
 pub mod password_meter;
+pub mod revenue_chart;
 pub mod time;
 pub mod two_step;

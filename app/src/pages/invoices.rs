@@ -65,7 +65,13 @@ pub fn InvoicesPage() -> impl IntoView {
         <Title text="Invoices" />
         <div class="page-head">
             <h1>"Invoices"</h1>
-            <A href="/app/invoices/new" attr:class="button primary">"New invoice"</A>
+            <div class="actions">
+                <span class="muted">"Export CSV:"</span>
+                <a href="/app/export/invoices.csv" rel="external" download>"invoices"</a>
+                <a href="/app/export/payments.csv" rel="external" download>"payments"</a>
+                <a href="/app/export/customers.csv" rel="external" download>"customers"</a>
+                <A href="/app/invoices/new" attr:class="button primary">"New invoice"</A>
+            </div>
         </div>
         <nav class="chips" aria-label="Status">
             <a href=move || with_status(None) class:active=move || param("status").is_none()>"All"</a>

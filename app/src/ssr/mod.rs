@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod errors;
+pub mod export;
 pub mod headers;
 pub mod mail;
 pub mod migrations;

@@ -610,3 +610,144 @@ fn audit_verify_command(app: &TestApp) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+#[tokio::test]
+async fn exports_stream_the_organizations_rows_only_and_defuse_formulas() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let id = draft(&app, &books).await;
+    issue(&app, &books.cookie, &id).await;
+    app.call(
+        "/api/invoices/mark_paid",
+        &[("id", &id)],
+        Some(&books.cookie),
+    )
+    .await;
+    let sneaky = app
+        .call(
+            "/api/customers/save",
+            &[("name", "=HYPERLINK(\"http://evil\")"), ("currency", "EUR")],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(sneaky.status(), 200);
+    let stranger = open_books(&app).await;
+
+    let invoices = app
+        .get("/app/export/invoices.csv", Some(&books.cookie))
+        .await;
+    assert_eq!(invoices.status(), 200);
+    assert!(
+        invoices.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"ledgerlock-invoices-")
+    );
+    let text = invoices.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("number,kind,status")
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].starts_with("INV-2026-0001,invoice,paid,Ωmega Trading GmbH,"),
+        "{text}"
+    );
+
+    let payments = app
+        .get("/app/export/payments.csv", Some(&books.cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(payments.contains("INV-2026-0001,"), "{payments}");
+    let customers = app
+        .get("/app/export/customers.csv", Some(&books.cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        customers.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+        "{customers}"
+    );
+
+    let theirs = app
+        .get("/app/export/invoices.csv", Some(&stranger.cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.lines().count(),
+        1,
+        "another organization's export is empty: {theirs}"
+    );
+    assert_eq!(
+        app.get("/app/export/invoices.csv", None).await.status(),
+        303
+    );
+    assert_eq!(
+        app.get("/app/export/secrets.csv", Some(&books.cookie))
+            .await
+            .status(),
+        404
+    );
+    let actions: Vec<String> = audit_event::Entity::find()
+        .all(&app.db().await)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.action)
+        .collect();
+    assert!(actions.contains(&"export.downloaded".to_owned()));
+}
+
+#[tokio::test]
+async fn the_dashboard_sums_outstanding_overdue_paid_and_revenue() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut body = form(&books, two_lines(&books));
+    body["issue_date"] = json!(today.to_string());
+    body["due_date"] = json!(today.to_string());
+    let current = json_of(save(&app, &books, None, &body).await).await;
+    let current = current.as_str().unwrap();
+    issue(&app, &books.cookie, current).await;
+    app.call(
+        "/api/invoices/record_payment",
+        &[
+            ("id", current),
+            ("paid_on", &today.to_string()),
+            ("amount", "5.20"),
+        ],
+        Some(&books.cookie),
+    )
+    .await;
+    // Long overdue, and issued before the chart's twelve months.
+    let mut old = form(&books, two_lines(&books));
+    old["issue_date"] = json!("2025-01-02");
+    old["due_date"] = json!("2025-01-16");
+    let late = json_of(save(&app, &books, None, &old).await).await;
+    issue(&app, &books.cookie, late.as_str().unwrap()).await;
+
+    let summary = json_of(
+        app.call("/api/dashboard/summary", &[], Some(&books.cookie))
+            .await,
+    )
+    .await;
+    let money = &summary["money"][0];
+    assert_eq!(money["currency"], "EUR");
+    assert_eq!(money["outstanding"], "17.20", "6.00 + 11.20");
+    assert_eq!(money["overdue"], "11.20");
+    assert_eq!(money["paid_this_month"], "5.20");
+    let months = money["revenue_by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(
+        months[11][0],
+        format!("{}-{:02}", today.year(), u8::from(today.month()))
+    );
+    assert_eq!(months[11][1], "11.20", "this month's invoice");
+}

@@ -1,15 +1,26 @@
 //! The figures on the dashboard.
 
-use crate::api::dashboard::DashboardFigures;
+use crate::api::dashboard::{DashboardFigures, MoneyFigures};
+use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::Caller;
-use crate::ssr::entities::{membership, organization};
+use crate::ssr::entities::{invoice, membership, organization, payment};
 use crate::ssr::errors::internal;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
+use std::collections::BTreeMap;
+use time::{Date, Month};
+use uuid::Uuid;
 
-pub async fn summary(state: &AppState, caller: &Caller) -> Result<DashboardFigures, AppError> {
-    // Scoped to the caller's organization: the only one this query can see.
+pub async fn summary(
+    state: &AppState,
+    caller: &Caller,
+    today: Date,
+) -> Result<DashboardFigures, AppError> {
+    // Scoped to the caller's organization: the only one these queries see.
     let organization = organization::Entity::find_by_id(caller.organization_id)
         .one(&state.db)
         .await
@@ -25,5 +36,147 @@ pub async fn summary(state: &AppState, caller: &Caller) -> Result<DashboardFigur
         organization_created_at: organization.created_at.unix_timestamp(),
         member_count,
         session_started_at: caller.signed_in_at.unix_timestamp(),
+        money: money(&state.db, caller.organization_id, today).await?,
     })
+}
+
+/// `SUM(expr)` read as an i64 on both engines (PostgreSQL sums BIGINT as NUMERIC).
+fn sum_of(expr: Expr) -> Expr {
+    Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")))
+}
+
+fn first_of_month(date: Date, months_back: u32) -> Date {
+    let mut year = date.year();
+    let mut month = u8::from(date.month());
+    for _ in 0..months_back {
+        if month == 1 {
+            month = 12;
+            year -= 1;
+        } else {
+            month -= 1;
+        }
+    }
+    Date::from_calendar_date(year, Month::try_from(month).unwrap_or(Month::January), 1)
+        .unwrap_or(date)
+}
+
+/// Amounts per currency, as `(currency, minor units)`.
+async fn sums(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    amount: Expr,
+    filter: sea_orm::Condition,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let rows: Vec<(String, Option<i64>)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Currency)
+        .column_as(sum_of(amount), "amount")
+        .filter(invoice::Column::OrganizationId.eq(organization_id))
+        .filter(filter)
+        .group_by(invoice::Column::Currency)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|(currency, amount)| (currency, amount.unwrap_or(0)))
+        .collect())
+}
+
+async fn money(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    today: Date,
+) -> Result<Vec<MoneyFigures>, AppError> {
+    use invoice::Column as C;
+    let balance = Expr::col(C::TotalMinor)
+        .sub(Expr::col(C::CreditedMinor))
+        .sub(Expr::col(C::PaidMinor));
+    let open = sea_orm::Condition::all()
+        .add(C::Kind.eq("invoice"))
+        .add(C::IssuedAt.is_not_null())
+        .add(C::VoidedAt.is_null());
+    let mut figures: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+    for (currency, amount) in sums(db, organization_id, balance.clone(), open.clone()).await? {
+        figures.entry(currency).or_default()[0] = amount;
+    }
+    for (currency, amount) in
+        sums(db, organization_id, balance, open.add(C::DueDate.lt(today))).await?
+    {
+        figures.entry(currency).or_default()[1] = amount;
+    }
+    let paid: Vec<(String, Option<i64>)> = payment::Entity::find()
+        .select_only()
+        .column_as(Expr::col((invoice::Entity, C::Currency)), "currency")
+        .column_as(
+            sum_of(Expr::col((payment::Entity, payment::Column::AmountMinor))),
+            "amount",
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            payment::Entity::belongs_to(invoice::Entity)
+                .from(payment::Column::InvoiceId)
+                .to(C::Id)
+                .into(),
+        )
+        .filter(payment::Column::OrganizationId.eq(organization_id))
+        .filter(payment::Column::PaidOn.gte(first_of_month(today, 0)))
+        .group_by(Expr::col((invoice::Entity, C::Currency)))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    for (currency, amount) in paid {
+        figures.entry(currency).or_default()[2] = amount.unwrap_or(0);
+    }
+
+    // Invoiced less credited, month by month: twelve range queries on the
+    // (organization, kind, issue date) index.
+    let mut labels = Vec::with_capacity(12);
+    let mut revenue: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for back in (0..12).rev() {
+        let start = first_of_month(today, back);
+        let label = format!("{}-{:02}", start.year(), u8::from(start.month()));
+        let mut range = sea_orm::Condition::all()
+            .add(C::IssuedAt.is_not_null())
+            .add(C::VoidedAt.is_null())
+            .add(C::IssueDate.gte(start));
+        if back > 0 {
+            range = range.add(C::IssueDate.lt(first_of_month(today, back - 1)));
+        }
+        let signed = Expr::case(C::Kind.eq("credit_note"), Expr::col(C::TotalMinor).mul(-1))
+            .finally(Expr::col(C::TotalMinor));
+        for (currency, amount) in
+            sums(db, organization_id, Expr::Case(Box::new(signed)), range).await?
+        {
+            figures.entry(currency.clone()).or_default();
+            revenue.insert((currency, label.clone()), amount);
+        }
+        labels.push(label);
+    }
+    figures
+        .into_iter()
+        .map(|(code, [outstanding, overdue, paid])| {
+            let currency = Currency::parse(&code)
+                .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
+            let months: Vec<(String, rust_decimal::Decimal)> = labels
+                .iter()
+                .map(|label| {
+                    let amount = revenue
+                        .get(&(code.clone(), label.clone()))
+                        .copied()
+                        .unwrap_or(0);
+                    (label.clone(), currency.from_minor(amount))
+                })
+                .collect();
+            Ok(MoneyFigures {
+                outstanding: currency.from_minor(outstanding),
+                overdue: currency.from_minor(overdue),
+                paid_this_month: currency.from_minor(paid),
+                revenue_by_month: months,
+                currency: code,
+            })
+        })
+        .collect()
 }

@@ -1,0 +1,396 @@
+//! CSV exports of invoices, payments and customers, streamed: rows are read
+//! a page at a time (keyset on the id) and written out as they come, so an
+//! export of a million rows uses the memory of one page.
+//!
+//! A plain axum handler rather than a server function, because its answer is
+//! a file download and a stream.
+
+use crate::domain::invoice_status::{InvoiceStatus, StatusFacts};
+use crate::domain::money::Currency;
+use crate::error::AppError;
+use crate::ssr::AppState;
+use crate::ssr::auth;
+use crate::ssr::client::ClientInfo;
+use crate::ssr::entities::{customer, invoice, payment};
+use crate::ssr::errors::{REQUEST_ID_HEADER, internal};
+use crate::ssr::services::audit::{self, Actor, Change, Scope};
+use crate::ssr::services::second_factor;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+const PAGE: u64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invoices,
+    Payments,
+    Customers,
+}
+
+impl Kind {
+    fn parse(file: &str) -> Option<Self> {
+        match file {
+            "invoices.csv" => Some(Self::Invoices),
+            "payments.csv" => Some(Self::Payments),
+            "customers.csv" => Some(Self::Customers),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Invoices => "invoices",
+            Self::Payments => "payments",
+            Self::Customers => "customers",
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Self::Invoices => {
+                "number,kind,status,customer,issue_date,due_date,currency,net,tax,total,credited,paid,balance,voided,void_reason,seal_sha256\r\n"
+            }
+            Self::Payments => {
+                "invoice,paid_on,currency,amount,method,reference,reverses_payment,id\r\n"
+            }
+            Self::Customers => {
+                "name,emails,address,tax_id,currency,payment_terms_days,archived,id\r\n"
+            }
+        }
+    }
+}
+
+/// One CSV field: quoted when needed, and defused when a spreadsheet would
+/// run it as a formula (a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// gets a `'` in front: CSV injection).
+fn field(value: &str) -> String {
+    let defused = match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if value.parse::<Decimal>().is_err() => {
+            format!("'{value}")
+        }
+        _ => value.to_owned(),
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|value| field(value))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// `GET /app/export/{invoices|payments|customers}.csv`
+pub async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    client: Option<axum::Extension<ClientInfo>>,
+) -> Response {
+    let Some(kind) = Kind::parse(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let now = OffsetDateTime::now_utc();
+    let caller = match auth::signed_in(&session, &state.settings.sessions, now).await {
+        Ok(Some(auth)) => auth::Caller::from_session(auth, session),
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    match second_factor::missing_but_required(&state.db, &caller).await {
+        Ok(false) => {}
+        Ok(true) => return StatusCode::FORBIDDEN.into_response(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+    let scope = Scope {
+        organization_id: caller.organization_id,
+        actor: Actor::User(caller.user_id),
+        request_id: headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        client_ip: client.and_then(|info| info.0.ip_text()).unwrap_or_default(),
+    };
+    if record_export(&state.db, &scope, kind, now).await.is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let pages = futures::stream::unfold(
+        Cursor {
+            db: state.db.clone(),
+            organization_id: caller.organization_id,
+            kind,
+            after: None,
+            done: false,
+            first: true,
+        },
+        |mut cursor| async move {
+            if cursor.done {
+                return None;
+            }
+            let chunk = cursor.next_chunk(OffsetDateTime::now_utc().date()).await;
+            Some((chunk, cursor))
+        },
+    );
+    let disposition = format!(
+        "attachment; filename=\"ledgerlock-{}-{}.csv\"",
+        kind.name(),
+        now.date()
+    );
+    let mut response = Body::from_stream(pages).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// Exports are billing events too: who took the data, and when.
+async fn record_export(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    kind: Kind,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let txn = db.begin().await.map_err(internal)?;
+    audit::lock(&txn, scope.organization_id).await?;
+    let change = Change {
+        action: "export.downloaded",
+        object_type: "organization",
+        object_id: scope.organization_id,
+        summary: format!("{} as CSV", kind.name()),
+    };
+    audit::record(&txn, scope, change, now).await?;
+    txn.commit().await.map_err(internal)
+}
+
+struct Cursor {
+    db: DatabaseConnection,
+    organization_id: Uuid,
+    kind: Kind,
+    after: Option<Uuid>,
+    done: bool,
+    first: bool,
+}
+
+impl Cursor {
+    /// The next page as CSV text (the header first); an error ends the
+    /// download, which the client sees as a broken transfer.
+    async fn next_chunk(&mut self, today: time::Date) -> Result<Bytes, std::io::Error> {
+        let mut text = String::new();
+        if self.first {
+            self.first = false;
+            // A byte-order mark, so that spreadsheets read UTF-8 as UTF-8.
+            text.push('\u{feff}');
+            text.push_str(self.kind.header());
+        }
+        let (body, last, count) = match self.kind {
+            Kind::Invoices => self.invoices(today).await,
+            Kind::Payments => self.payments().await,
+            Kind::Customers => self.customers().await,
+        }
+        .map_err(|error| {
+            tracing::error!(error = %error, "export stopped");
+            std::io::Error::other("export stopped")
+        })?;
+        text.push_str(&body);
+        self.after = last;
+        self.done = count < PAGE;
+        Ok(Bytes::from(text))
+    }
+
+    async fn invoices(&self, today: time::Date) -> Result<(String, Option<Uuid>, u64), AppError> {
+        let mut select = invoice::Entity::find()
+            .filter(invoice::Column::OrganizationId.eq(self.organization_id));
+        if let Some(after) = self.after {
+            select = select.filter(invoice::Column::Id.gt(after));
+        }
+        let rows = select
+            .order_by_asc(invoice::Column::Id)
+            .limit(PAGE)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let names = self
+            .customer_names(rows.iter().map(|row| row.customer_id).collect())
+            .await?;
+        let mut out = String::new();
+        for row in &rows {
+            let currency = Currency::parse(&row.currency)
+                .map_err(|_| internal(anyhow::anyhow!("stored currency")))?;
+            let amount = |minor: i64| currency.from_minor(minor).to_string();
+            let status = InvoiceStatus::derive(
+                &StatusFacts {
+                    issued: row.issued_at.is_some(),
+                    voided: row.voided_at.is_some(),
+                    amount_due: Decimal::from(row.total_minor - row.credited_minor),
+                    paid: Decimal::from(row.paid_minor),
+                    due_date: row.due_date,
+                },
+                today,
+            );
+            out.push_str(&row_of_invoice(
+                row,
+                status,
+                names.get(&row.customer_id).cloned().unwrap_or_default(),
+                &amount,
+            ));
+        }
+        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+    }
+
+    async fn payments(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
+        let mut select = payment::Entity::find()
+            .filter(payment::Column::OrganizationId.eq(self.organization_id));
+        if let Some(after) = self.after {
+            select = select.filter(payment::Column::Id.gt(after));
+        }
+        let rows = select
+            .order_by_asc(payment::Column::Id)
+            .limit(PAGE)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let invoice_ids: Vec<Uuid> = rows.iter().map(|row| row.invoice_id).collect();
+        let invoices: HashMap<Uuid, (Option<String>, String)> = invoice::Entity::find()
+            .select_only()
+            .column(invoice::Column::Id)
+            .column(invoice::Column::Number)
+            .column(invoice::Column::Currency)
+            .filter(invoice::Column::Id.is_in(invoice_ids))
+            .into_tuple::<(Uuid, Option<String>, String)>()
+            .all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|(id, number, currency)| (id, (number, currency)))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            let (number, code) = invoices.get(&row.invoice_id).cloned().unwrap_or_default();
+            let amount = Currency::parse(&code)
+                .map(|currency| currency.from_minor(row.amount_minor).to_string())
+                .unwrap_or_default();
+            out.push_str(&csv_line(&[
+                number.unwrap_or_default(),
+                row.paid_on.to_string(),
+                code,
+                amount,
+                row.method.clone(),
+                row.reference.clone(),
+                row.reverses_payment_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                row.id.to_string(),
+            ]));
+        }
+        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+    }
+
+    async fn customers(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
+        let mut select = customer::Entity::find()
+            .filter(customer::Column::OrganizationId.eq(self.organization_id));
+        if let Some(after) = self.after {
+            select = select.filter(customer::Column::Id.gt(after));
+        }
+        let rows = select
+            .order_by_asc(customer::Column::Id)
+            .limit(PAGE)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let mut out = String::new();
+        for customer in &rows {
+            out.push_str(&csv_line(&[
+                customer.name.clone(),
+                customer.emails.clone(),
+                customer.address.clone(),
+                customer.tax_id.clone(),
+                customer.currency.clone(),
+                customer.payment_terms_days.to_string(),
+                customer.archived_at.is_some().to_string(),
+                customer.id.to_string(),
+            ]));
+        }
+        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+    }
+
+    async fn customer_names(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, AppError> {
+        Ok(customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .column(customer::Column::Name)
+            .filter(customer::Column::Id.is_in(ids))
+            .into_tuple::<(Uuid, String)>()
+            .all(&self.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .collect())
+    }
+}
+
+fn row_of_invoice(
+    row: &invoice::Model,
+    status: InvoiceStatus,
+    customer: String,
+    amount: &dyn Fn(i64) -> String,
+) -> String {
+    csv_line(&[
+        row.number.clone().unwrap_or_default(),
+        row.kind.clone(),
+        status.as_str().to_owned(),
+        customer,
+        row.issue_date.to_string(),
+        row.due_date.to_string(),
+        row.currency.clone(),
+        amount(row.net_minor),
+        amount(row.tax_minor),
+        amount(row.total_minor),
+        amount(row.credited_minor),
+        amount(row.paid_minor),
+        amount((row.total_minor - row.credited_minor - row.paid_minor).max(0)),
+        row.voided_at.is_some().to_string(),
+        row.void_reason.clone().unwrap_or_default(),
+        row.seal_hash.clone().unwrap_or_default(),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("-12.50"), "-12.50", "negative amounts stay numbers");
+        assert_eq!(csv_line(&["a".into(), "b c".into()]), "a,b c\r\n");
+    }
+}
