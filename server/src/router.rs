@@ -93,6 +93,10 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
             "/app/export/{file}",
             get(ledgerlock_app::ssr::export::download),
         )
+        .route(
+            "/app/invoices/{id}/pdf",
+            get(ledgerlock_app::ssr::pdf::download),
+        )
         .nest_service("/pkg", assets)
         .leptos_routes_with_context(&state, routes, provide_state, {
             let options = leptos_options.clone();

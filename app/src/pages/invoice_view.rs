@@ -128,6 +128,7 @@ fn Document(
             <span class=format!("status status-{}", status.as_str()) data-testid="invoice-status">{status.label()}</span>
         </div>
         <div class="actions">
+            <a class="button" href=format!("/app/invoices/{invoice_id}/pdf") rel="external" download>"Download PDF"</a>
             <Show when=move || status == InvoiceStatus::Draft>
                 <a class="button" href=format!("/app/invoices/{invoice_id}/edit")>"Edit"</a>
                 <ActionForm action=issue attr:class="inline">

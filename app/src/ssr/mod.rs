@@ -11,6 +11,7 @@ pub mod headers;
 pub mod mail;
 pub mod migrations;
 pub mod passwords;
+pub mod pdf;
 pub mod request;
 pub mod services;
 pub mod session_store;

@@ -751,3 +751,59 @@ async fn the_dashboard_sums_outstanding_overdue_paid_and_revenue() {
     );
     assert_eq!(months[11][1], "11.20", "this month's invoice");
 }
+
+#[tokio::test]
+async fn a_long_unicode_invoice_prints_as_a_multi_page_pdf_download() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let long = "Ανάλυση απαιτήσεων και σχεδιασμός — Анализ требований и проектирование — \
+                Requirements analysis and design, with a very long description that wraps. "
+        .repeat(3);
+    let lines: Vec<Value> = (0..200)
+        .map(|n| json!({ "description": format!("{n}: {long}"), "quantity": "1.5", "unit_price": "12.34", "tax_rate_id": books.vat }))
+        .collect();
+    let id = json_of(save(&app, &books, None, &form(&books, json!(lines))).await).await;
+    let id = id.as_str().unwrap();
+    issue(&app, &books.cookie, id).await;
+
+    let pdf = app
+        .get(&format!("/app/invoices/{id}/pdf"), Some(&books.cookie))
+        .await;
+    assert_eq!(pdf.status(), 200, "{}", pdf.text().await.unwrap().chars().take(300).collect::<String>());
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        pdf.headers()["content-disposition"],
+        "attachment; filename=\"INV-2026-0001.pdf\""
+    );
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    let pages = text.matches("/Type /Page\n").count()
+        + text.matches("/Type /Page ").count()
+        + text.matches("/Type /Page/").count();
+    assert!(text.contains("/FontFile2"), "the font is embedded");
+    assert!(
+        pages > 10 || text.matches("/Page").count() > 20,
+        "200 wrapped lines span many pages"
+    );
+
+    let stranger = open_books(&app).await;
+    assert_eq!(
+        app.get(&format!("/app/invoices/{id}/pdf"), Some(&stranger.cookie))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/app/invoices/{id}/pdf"), None)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        app.get("/app/invoices/not-an-id/pdf", Some(&books.cookie))
+            .await
+            .status(),
+        404
+    );
+}

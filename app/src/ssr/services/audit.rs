@@ -91,6 +91,18 @@ pub async fn lock(
         .ok_or_else(|| internal(anyhow::anyhow!("billing settings vanished")))
 }
 
+/// The organization's billing settings, read without locking.
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> Result<billing_settings::Model, AppError> {
+    billing_settings::Entity::find_by_id(organization_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| internal(anyhow::anyhow!("billing settings missing")))
+}
+
 /// The hash of an event's content and its link to the previous event.
 fn event_hash(event: &audit_event::Model) -> String {
     let content = serde_json::json!([

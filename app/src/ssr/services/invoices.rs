@@ -1291,3 +1291,80 @@ pub async fn detail(
         history,
     })
 }
+
+/// A party named on a document: the seller or the customer.
+#[derive(Debug, Clone, Default)]
+pub struct Party {
+    pub name: String,
+    pub address: String,
+    pub tax_id: String,
+    pub emails: String,
+}
+
+impl Party {
+    fn from_sealed(value: &serde_json::Value) -> Self {
+        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+        Self {
+            name: text("name"),
+            address: text("address"),
+            tax_id: text("tax_id"),
+            emails: text("emails"),
+        }
+    }
+}
+
+/// Everything a printed document shows. An issued document names the seller
+/// and customer as its seal recorded them; a draft, as they are now.
+pub struct Printable {
+    pub detail: InvoiceDetail,
+    pub seller: Party,
+    pub customer: Party,
+}
+
+pub async fn printable(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    id: Uuid,
+    today: Date,
+) -> Result<Printable, AppError> {
+    let detail = detail(db, organization_id, id, today).await?;
+    let row = find(db, organization_id, id).await?;
+    let sealed = row
+        .sealed_content
+        .as_deref()
+        .and_then(|content| serde_json::from_str::<serde_json::Value>(content).ok());
+    let (seller, customer) = match sealed {
+        Some(sealed) => (
+            Party::from_sealed(&sealed["seller"]),
+            Party::from_sealed(&sealed["customer"]),
+        ),
+        None => {
+            let customer = customers::find(db, organization_id, row.customer_id).await?;
+            let seller = organization::Entity::find_by_id(organization_id)
+                .one(db)
+                .await
+                .map_err(internal)?
+                .ok_or(AppError::NotFound)?;
+            let settings = audit::settings(db, organization_id).await?;
+            (
+                Party {
+                    name: seller.name,
+                    address: settings.address,
+                    tax_id: settings.tax_id,
+                    emails: String::new(),
+                },
+                Party {
+                    name: customer.name,
+                    address: customer.address,
+                    tax_id: customer.tax_id,
+                    emails: customer.emails,
+                },
+            )
+        }
+    };
+    Ok(Printable {
+        detail,
+        seller,
+        customer,
+    })
+}
