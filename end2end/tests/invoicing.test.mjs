@@ -1,5 +1,5 @@
 // Invoicing in a real browser: a customer, a tax rate and a product; an
-// invoice written with live totals, issued, paid in part, marked paid,
+// invoice written with live totals, issued, printed as PDF, paid in part, marked paid,
 // found again by search and exported; the dashboard's chart; the audit log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +58,13 @@ test('write, issue, pay and find an invoice', async () => {
   await page.getByTestId('invoice-title').filter({ hasText: /INV-\d{4}-0001/ }).waitFor();
   await page.getByTestId('seal').filter({ hasText: 'unchanged' }).waitFor();
   const number = (await page.getByTestId('invoice-title').textContent()).replace('Invoice ', '');
+  const [pdf] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download PDF' }).click(),
+  ]);
+  assert.equal(pdf.suggestedFilename(), `${number}.pdf`);
+  const { readFile } = await import('node:fs/promises');
+  assert.equal((await readFile(await pdf.path())).subarray(0, 5).toString(), '%PDF-');
 
   await page.locator('#payment-amount').fill('5.20');
   await page.getByRole('button', { name: 'Record payment' }).click();

@@ -45,3 +45,80 @@ pub async fn set_second_factor_policy(#[server(default)] required: bool) -> Resu
     .await;
     request.respond(result)
 }
+
+/// Who the organization is on its documents, and how they are numbered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingSettings {
+    pub address: String,
+    pub tax_id: String,
+    pub invoice_number_format: String,
+    pub invoice_number_yearly: bool,
+    pub credit_note_number_format: String,
+    pub credit_note_number_yearly: bool,
+}
+
+#[server(prefix = "/api", endpoint = "organization/billing")]
+pub async fn billing_identity() -> Result<BillingSettings, AppError> {
+    use crate::ssr::{request::RequestContext, services::organization_settings};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        organization_settings::billing(&request.state, &caller).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Changes the address and tax id printed on new documents and the number
+/// formats of the next ones (owners). Issued documents keep what they sealed.
+#[server(prefix = "/api", endpoint = "organization/save_billing")]
+pub async fn save_billing_identity(
+    #[server(default)] address: String,
+    #[server(default)] tax_id: String,
+    invoice_number_format: String,
+    #[server(default)] invoice_number_yearly: bool,
+    credit_note_number_format: String,
+    #[server(default)] credit_note_number_yearly: bool,
+) -> Result<(), AppError> {
+    use crate::domain::FieldError;
+    use crate::domain::numbering::NumberFormat;
+    use crate::ssr::{request::RequestContext, services::organization_settings};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let named =
+            |field: &'static str| move |error: FieldError| FieldError::new(field, error.message);
+        let invoice = NumberFormat::parse(&invoice_number_format, invoice_number_yearly)
+            .map_err(named("invoice_number_format"))?;
+        let credit_note =
+            NumberFormat::parse(&credit_note_number_format, credit_note_number_yearly)
+                .map_err(named("credit_note_number_format"))?;
+        let address = address.trim();
+        if address.chars().count() > 1000 {
+            return Err(FieldError::new("address", "Use at most 1000 characters.").into());
+        }
+        let tax_id = tax_id.trim();
+        if tax_id.chars().count() > 64 || tax_id.chars().any(char::is_control) {
+            return Err(FieldError::new("tax_id", "Use at most 64 characters.").into());
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let identity = organization_settings::NewBilling {
+            address,
+            tax_id,
+            invoice: &invoice,
+            credit_note: &credit_note,
+        };
+        organization_settings::save_billing(
+            &request.state,
+            &caller,
+            &request.audit_scope(&caller),
+            &identity,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}

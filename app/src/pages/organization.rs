@@ -1,4 +1,6 @@
-use crate::api::organization::{SetSecondFactorPolicy, organization_settings};
+use crate::api::organization::{
+    SaveBillingIdentity, SetSecondFactorPolicy, billing_identity, organization_settings,
+};
 use crate::components::confirm_identity::{ConfirmIdentity, needs_confirmation, other_error};
 use crate::components::form::FormAlert;
 use leptos::prelude::*;
@@ -41,5 +43,56 @@ pub fn OrganizationPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <BillingSection />
+    }
+}
+
+/// The seller's details on documents, and the number formats.
+#[component]
+fn BillingSection() -> impl IntoView {
+    let save = ServerAction::<SaveBillingIdentity>::new();
+    let billing = Resource::new(move || save.version().get(), |_| billing_identity());
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    view! {
+        <section class="panel" data-testid="billing-settings">
+            <h2>"On your invoices"</h2>
+            <Show when=move || matches!(save.value().get(), Some(Ok(())))>
+                <div class="notice" role="status">"Saved. New documents use these details; issued ones keep theirs."</div>
+            </Show>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match billing.await {
+                        Ok(current) => view! {
+                            <ActionForm action=save attr:class="stacked" attr:novalidate=true>
+                                <FormAlert error />
+                                <div class="field">
+                                    <label for="billing-address">"Your address"</label>
+                                    <textarea id="billing-address" name="address" rows="3">{current.address}</textarea>
+                                </div>
+                                <div class="field">
+                                    <label for="billing-tax-id">"Your tax id"</label>
+                                    <input id="billing-tax-id" name="tax_id" value=current.tax_id />
+                                </div>
+                                <div class="field">
+                                    <label for="invoice-format">"Invoice numbers"</label>
+                                    <input id="invoice-format" name="invoice_number_format" value=current.invoice_number_format />
+                                    <p class="hint">"{YYYY}, {YY}, {MM} and one counter such as {0000}."</p>
+                                    <p class="field-error" role="alert">{move || error.get().filter(|error| error.field() == Some("invoice_number_format")).map(|error| error.to_string())}</p>
+                                    <label class="check"><input type="checkbox" name="invoice_number_yearly" value="true" checked=current.invoice_number_yearly /> "Start again at 1 every year"</label>
+                                </div>
+                                <div class="field">
+                                    <label for="credit-format">"Credit note numbers"</label>
+                                    <input id="credit-format" name="credit_note_number_format" value=current.credit_note_number_format />
+                                    <p class="field-error" role="alert">{move || error.get().filter(|error| error.field() == Some("credit_note_number_format")).map(|error| error.to_string())}</p>
+                                    <label class="check"><input type="checkbox" name="credit_note_number_yearly" value="true" checked=current.credit_note_number_yearly /> "Start again at 1 every year"</label>
+                                </div>
+                                <button type="submit" class="button primary">"Save"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -514,3 +514,38 @@ pub async fn download(
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_wraps_within_its_column_even_without_spaces() {
+        let fonts = FONTS.as_ref().unwrap();
+        let layout = Layout::new(fonts);
+        let text = format!("Σύντομη γραμμή\n{}", "Длинноеслово".repeat(10));
+        let lines = layout.wrap(&text, BODY, DESCRIPTION_WIDTH);
+        assert_eq!(lines[0], "Σύντομη γραμμή", "paragraphs stay apart");
+        assert!(lines.len() > 3);
+        for line in &lines {
+            assert!(
+                fonts.regular.width(line, BODY) <= DESCRIPTION_WIDTH,
+                "{line}"
+            );
+        }
+        assert_eq!(
+            lines[1..].concat(),
+            "Длинноеслово".repeat(10),
+            "nothing is lost"
+        );
+    }
+
+    #[test]
+    fn the_embedded_fonts_cover_latin_greek_and_cyrillic() {
+        let fonts = FONTS.as_ref().unwrap();
+        for c in "AzÄßéΩωЖя€".chars() {
+            assert!(fonts.regular.metrics.glyph_index(c).is_some(), "{c}");
+            assert!(fonts.bold.metrics.glyph_index(c).is_some(), "{c}");
+        }
+    }
+}

@@ -769,7 +769,17 @@ async fn a_long_unicode_invoice_prints_as_a_multi_page_pdf_download() {
     let pdf = app
         .get(&format!("/app/invoices/{id}/pdf"), Some(&books.cookie))
         .await;
-    assert_eq!(pdf.status(), 200, "{}", pdf.text().await.unwrap().chars().take(300).collect::<String>());
+    assert_eq!(
+        pdf.status(),
+        200,
+        "{}",
+        pdf.text()
+            .await
+            .unwrap()
+            .chars()
+            .take(300)
+            .collect::<String>()
+    );
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert_eq!(
         pdf.headers()["content-disposition"],
@@ -778,14 +788,14 @@ async fn a_long_unicode_invoice_prints_as_a_multi_page_pdf_download() {
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let text = String::from_utf8_lossy(&bytes);
-    let pages = text.matches("/Type /Page\n").count()
-        + text.matches("/Type /Page ").count()
-        + text.matches("/Type /Page/").count();
     assert!(text.contains("/FontFile2"), "the font is embedded");
-    assert!(
-        pages > 10 || text.matches("/Page").count() > 20,
-        "200 wrapped lines span many pages"
-    );
+    let count: usize = text
+        .split("/Count ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .expect("a page count");
+    assert!(count >= 40, "200 long lines wrap onto many pages: {count}");
 
     let stranger = open_books(&app).await;
     assert_eq!(
@@ -805,5 +815,61 @@ async fn a_long_unicode_invoice_prints_as_a_multi_page_pdf_download() {
             .await
             .status(),
         404
+    );
+}
+
+#[tokio::test]
+async fn an_owner_sets_the_number_format_and_a_repeat_is_refused_cleanly() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let save_format = |format: &'static str, yearly: &'static str| {
+        let cookie = books.cookie.clone();
+        let app = &app;
+        async move {
+            app.call(
+                "/api/organization/save_billing",
+                &[
+                    ("address", "1 Rue de la Paix\nParis"),
+                    ("tax_id", "FR123"),
+                    ("invoice_number_format", format),
+                    ("invoice_number_yearly", yearly),
+                    ("credit_note_number_format", "CN-{0000}"),
+                ],
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    let bad = save_format("INV-{XX}", "true").await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        json_of(bad).await["Invalid"]["field"],
+        "invoice_number_format"
+    );
+    assert_eq!(save_format("F{YY}{MM}-{000}", "true").await.status(), 200);
+    let first = draft(&app, &books).await;
+    assert_eq!(
+        json_of(issue(&app, &books.cookie, &first).await).await,
+        "F2611-001"
+    );
+    let printed = app
+        .get(&format!("/app/invoices/{first}/pdf"), Some(&books.cookie))
+        .await;
+    assert_eq!(
+        printed.headers()["content-disposition"],
+        "attachment; filename=\"F2611-001.pdf\""
+    );
+
+    // A format whose counter restarts can repeat a number: refused, not a crash.
+    assert_eq!(save_format("F2611-{000}", "false").await.status(), 200);
+    let second = draft(&app, &books).await;
+    let repeated = issue(&app, &books.cookie, &second).await;
+    assert_eq!(repeated.status(), 409);
+    assert_eq!(get(&app, &books.cookie, &second).await["status"], "Draft");
+    assert_eq!(save_format("G-{0000}", "false").await.status(), 200);
+    assert_eq!(
+        json_of(issue(&app, &books.cookie, &second).await).await,
+        "G-0001",
+        "the refused attempt drew no number: the series stays gapless"
     );
 }

@@ -513,6 +513,21 @@ pub async fn issue(
         u64::try_from(counter).map_err(internal)?,
     );
 
+    let taken = invoice_entity::Entity::find()
+        .filter(invoice_entity::Column::OrganizationId.eq(scope.organization_id))
+        .filter(invoice_entity::Column::Kind.eq(draft.kind.clone()))
+        .filter(invoice_entity::Column::Number.eq(number.clone()))
+        .one(&txn)
+        .await
+        .map_err(internal)?
+        .is_some();
+    if taken {
+        // Only possible after the number format was changed to one that
+        // repeats earlier numbers; nothing is issued, nothing is skipped.
+        return Err(AppError::Conflict(format!(
+            "The number {number} was already used. Change the number format on the Organization page."
+        )));
+    }
     let customer = customers::find(&txn, scope.organization_id, draft.customer_id).await?;
     let seller = organization::Entity::find_by_id(scope.organization_id)
         .one(&txn)

@@ -1,6 +1,7 @@
 //! Organization-wide security settings, for owners.
 
-use crate::api::organization::OrganizationSecurity;
+use crate::api::organization::{BillingSettings, OrganizationSecurity};
+use crate::domain::numbering::NumberFormat;
 use crate::domain::{Role, SecurityEventKind};
 use crate::error::AppError;
 use crate::ssr::AppState;
@@ -8,6 +9,7 @@ use crate::ssr::auth::Caller;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{membership, organization};
 use crate::ssr::errors::internal;
+use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::second_factor;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -73,5 +75,68 @@ pub async fn set_second_factor_policy(
         now,
     )
     .await?;
+    txn.commit().await.map_err(internal)
+}
+
+pub async fn billing(state: &AppState, caller: &Caller) -> Result<BillingSettings, AppError> {
+    owned(state, caller).await?;
+    let settings = audit::settings(&state.db, caller.organization_id).await?;
+    Ok(BillingSettings {
+        address: settings.address,
+        tax_id: settings.tax_id,
+        invoice_number_format: settings.invoice_number_format,
+        invoice_number_yearly: settings.invoice_number_yearly,
+        credit_note_number_format: settings.credit_note_number_format,
+        credit_note_number_yearly: settings.credit_note_number_yearly,
+    })
+}
+
+pub struct NewBilling<'a> {
+    pub address: &'a str,
+    pub tax_id: &'a str,
+    pub invoice: &'a NumberFormat,
+    pub credit_note: &'a NumberFormat,
+}
+
+pub async fn save_billing(
+    state: &AppState,
+    caller: &Caller,
+    scope: &Scope,
+    new: &NewBilling<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    owned(state, caller).await?;
+    let txn = state.db.begin().await.map_err(internal)?;
+    let settings = audit::lock(&txn, caller.organization_id).await?;
+    let summary = format!(
+        "invoices {} ({}), credit notes {} ({})",
+        new.invoice.pattern(),
+        if new.invoice.yearly_reset() {
+            "yearly"
+        } else {
+            "continuous"
+        },
+        new.credit_note.pattern(),
+        if new.credit_note.yearly_reset() {
+            "yearly"
+        } else {
+            "continuous"
+        },
+    );
+    let mut active: crate::ssr::entities::billing_settings::ActiveModel = settings.into();
+    active.address = Set(new.address.to_owned());
+    active.tax_id = Set(new.tax_id.to_owned());
+    active.invoice_number_format = Set(new.invoice.pattern().to_owned());
+    active.invoice_number_yearly = Set(new.invoice.yearly_reset());
+    active.credit_note_number_format = Set(new.credit_note.pattern().to_owned());
+    active.credit_note_number_yearly = Set(new.credit_note.yearly_reset());
+    active.update(&txn).await.map_err(internal)?;
+    let change = Change {
+        action: "settings.billing_changed",
+        object_type: "organization",
+        object_id: caller.organization_id,
+        summary,
+    };
+    audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)
 }
