@@ -26,6 +26,17 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill an existing account's organization with generated customers and
+    /// issued invoices (for trying Ledgerlock out, and for benchmarks).
+    DemoData {
+        /// The email address of the account whose organization is filled.
+        #[arg(long)]
+        owner: String,
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        customers: u32,
+        #[arg(long, default_value_t = 10_000)]
+        invoices: u32,
+    },
     /// Work with the audit log of billing changes.
     Audit {
         #[command(subcommand)]
@@ -77,6 +88,23 @@ fn main() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => verify_audit(&config).await,
+            Command::DemoData {
+                owner,
+                customers,
+                invoices,
+            } => {
+                let db = open_database(&config).await?;
+                let size = ledgerlock_app::ssr::demo::DemoSize {
+                    customers,
+                    invoices,
+                };
+                ledgerlock_app::ssr::demo::generate(&db, &owner, &size, |step| {
+                    tracing::info!(step, "demo data written");
+                })
+                .await
+                .map_err(|error| StartupError::Task(format!("demo data: {error}")))?;
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match outcome {
@@ -93,7 +121,9 @@ async fn verify_audit(config: &Config) -> Result<ExitCode, StartupError> {
     use sea_orm::{EntityTrait, QueryOrder};
 
     let db = open_database(config).await?;
-    let failed = |error: &dyn std::fmt::Display| StartupError::Audit(error.to_string());
+    let failed = |error: &dyn std::fmt::Display| {
+        StartupError::Task(format!("the audit check stopped: {error}"))
+    };
     let organizations = organization::Entity::find()
         .order_by_asc(organization::Column::CreatedAt)
         .all(&db)

@@ -39,8 +39,8 @@ pub enum StartupError {
     Secrets(String),
     #[error("the server stopped: {0}")]
     Serve(String),
-    #[error("the audit check stopped: {0}")]
-    Audit(String),
+    #[error("{0}")]
+    Task(String),
 }
 
 pub struct Application {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod client;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod entities;
 pub mod errors;
 pub mod export;

@@ -873,3 +873,73 @@ async fn an_owner_sets_the_number_format_and_a_repeat_is_refused_cleanly() {
         "the refused attempt drew no number: the series stays gapless"
     );
 }
+
+#[tokio::test]
+async fn demo_data_fills_an_organization_with_sealed_numbered_invoices() {
+    let app = TestApp::spawn().await;
+    let email = unique_email();
+    let cookie = app.sign_up(&email).await;
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlock"))
+        .args([
+            "demo-data",
+            "--owner",
+            &email,
+            "--customers",
+            "20",
+            "--invoices",
+            "120",
+        ])
+        .env("LEDGERLOCK_DATA_DIR", data.path())
+        .env("LEDGERLOCK_DATABASE_URL", &app.database_url)
+        .env_remove("LEDGERLOCK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let page = json_of(
+        app.call_json(
+            "/api/invoices/list",
+            &json!({ "filter": {} }),
+            Some(&cookie),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(page["rows"].as_array().unwrap().len(), 50);
+    let total: u64 = page["status_totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 120);
+    let newest = page["rows"][0]["id"].as_str().unwrap();
+    assert_eq!(get(&app, &cookie, newest).await["seal_intact"], true);
+    // New invoices continue the generated series.
+    let customers = json_of(app.call("/api/customers/list", &[], Some(&cookie)).await).await;
+    let books = Books {
+        cookie: cookie.clone(),
+        customer: customers["rows"][0]["id"].as_str().unwrap().to_owned(),
+        vat: json_of(app.call("/api/tax_rates/list", &[], Some(&cookie)).await).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    let mut body = form(&books, two_lines(&books));
+    let today = time::OffsetDateTime::now_utc().date();
+    body["issue_date"] = json!(today.to_string());
+    body["due_date"] = json!(today.to_string());
+    let id = json_of(save(&app, &books, None, &body).await).await;
+    let number = json_of(issue(&app, &cookie, id.as_str().unwrap()).await).await;
+    let newest_number = page["rows"][0]["number"].as_str().unwrap();
+    let this_year = format!("INV-{}-", today.year());
+    let next = match newest_number.strip_prefix(&this_year) {
+        Some(counter) => counter.parse::<u64>().unwrap() + 1,
+        None => 1, // the newest generated invoice is from last year
+    };
+    assert_eq!(
+        number,
+        format!("{this_year}{next:06}"),
+        "after {newest_number}"
+    );
+}

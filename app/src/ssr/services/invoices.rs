@@ -431,6 +431,25 @@ fn document_content(
     })
 }
 
+/// The sealed content of an issued document (its own content, and the
+/// customer and seller as they are now) and its SHA-256.
+pub fn seal(
+    issued: &invoice_entity::Model,
+    lines: &[invoice_line::Model],
+    customer: &customer::Model,
+    seller: &organization::Model,
+    settings: &crate::ssr::entities::billing_settings::Model,
+) -> (String, String) {
+    let content = json!({
+        "document": document_content(issued, lines),
+        "customer": { "name": customer.name, "emails": customer.emails, "address": customer.address, "tax_id": customer.tax_id },
+        "seller": { "name": seller.name, "address": settings.address, "tax_id": settings.tax_id },
+    })
+    .to_string();
+    let hash = seal_hash(&content);
+    (content, hash)
+}
+
 fn seal_hash(content: &str) -> String {
     hex(&Sha256::digest(content.as_bytes()))
 }
@@ -537,13 +556,7 @@ pub async fn issue(
     let lines = lines_of(&txn, id).await?;
     let mut issued = draft.clone();
     issued.number = Some(number.clone());
-    let content = json!({
-        "document": document_content(&issued, &lines),
-        "customer": { "name": customer.name, "emails": customer.emails, "address": customer.address, "tax_id": customer.tax_id },
-        "seller": { "name": seller.name, "address": settings.address, "tax_id": settings.tax_id },
-    })
-    .to_string();
-    let hash = seal_hash(&content);
+    let (content, hash) = seal(&issued, &lines, &customer, &seller, &settings);
     let total = currency_of(&draft)?.format(currency_of(&draft)?.from_minor(draft.total_minor));
     let mut active: invoice_entity::ActiveModel = draft.into();
     active.number = Set(Some(number.clone()));
