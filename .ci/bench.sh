@@ -84,3 +84,46 @@ done
 loaded_p99=$(p99 "$base/app")
 rm -f "$work/signing-in"
 printf 'signed-in dashboard p99: %s alone, %s while 20 concurrent sign-ins run\n' "$quiet_p99" "$loaded_p99"
+
+# Invoicing at scale, on SQLite and on PostgreSQL: a generated organization
+# (`ledgerlock demo-data`), then server-side timings of its services and a
+# streamed CSV export through HTTP with the server's peak memory.
+invoices="${BENCH_INVOICES:-1000000}"
+customers="${BENCH_CUSTOMERS:-100000}"
+invoicing_bench() { # name database-url port
+  local name="$1" url="$2" port="$3" dir="$work/$1"
+  mkdir -p "$dir"
+  LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
+    LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 ./target/release/ledgerlock serve >"$dir/server.log" 2>&1 &
+  local server=$!
+  pids+=("$server")
+  wait_for "http://127.0.0.1:$port/readyz"
+  local owner="demo-$name-$(date +%s)@example.com"
+  local session
+  session="$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/api/auth/sign_up" -H 'accept: application/json' \
+    --data-urlencode "name=Demo" --data-urlencode "email=$owner" --data-urlencode "password=$password" \
+    --data-urlencode "organization=Demo Trading" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
+  local generated
+  generated=$( { /usr/bin/time -f %e env LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
+    ./target/release/ledgerlock demo-data --owner "$owner" --customers "$customers" --invoices "$invoices" >/dev/null; } 2>&1 | tail -n 1)
+  echo "== $name: $invoices invoices, $customers customers (generated in ${generated} s)"
+  ./target/release/examples/invoicing_bench "$url" "$owner"
+  local before seconds peak
+  before=$(date +%s%N)
+  curl -fs -o "$dir/export.csv" -H "Cookie: $session" "http://127.0.0.1:$port/app/export/invoices.csv"
+  seconds=$(( $(date +%s%N) - before ))
+  peak=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status")
+  rows=$(( $(wc -l <"$dir/export.csv") - 1 ))
+  awk -v rows="$rows" -v ns="$seconds" -v peak="$peak" 'BEGIN {
+    printf "CSV export: %d rows in %.1f s (%.0f rows/s); server peak memory %d MB\n", rows, ns / 1e9, rows / (ns / 1e9), peak
+  }'
+  kill "$server" 2>/dev/null || true
+}
+cargo build --release --quiet -p ledgerlock --example invoicing_bench
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+invoicing_bench sqlite "sqlite://$work/bench.db?mode=rwc" 3202
+admin_url="$(bash .ci/postgres.sh)"
+bench_db="ledgerlock_bench_$(date +%s)"
+psql "$admin_url" -qc "CREATE DATABASE $bench_db" >/dev/null
+invoicing_bench postgres "${admin_url%/*}/$bench_db" 3203
+psql "$admin_url" -qc "DROP DATABASE $bench_db" >/dev/null || true

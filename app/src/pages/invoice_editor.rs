@@ -227,10 +227,9 @@ pub fn InvoiceEditorPage() -> impl IntoView {
 
     let line_rows = move || lines.get().into_iter().enumerate().collect::<Vec<_>>();
 
-    view! {
-        <Title text="Invoice" />
-        <h1>{move || if id().is_some() { "Edit draft" } else { "New invoice" }}</h1>
-        <div class="editor" data-testid="invoice-editor">
+    // Each section is type-erased: the whole editor as one view type is
+    // deeper than the compiler lays out in a release build.
+    let customer_section = view! {
             <section class="panel">
                 <h2>"Customer"</h2>
                 <div class="field">
@@ -286,7 +285,8 @@ pub fn InvoiceEditorPage() -> impl IntoView {
                     </div>
                 </div>
             </section>
-
+    }.into_any();
+    let lines_section = view! {
             <section class="panel">
                 <h2>"Lines"</h2>
                 <table class="lines">
@@ -364,7 +364,7 @@ pub fn InvoiceEditorPage() -> impl IntoView {
                                         on:click=move |_| lines.update(|lines| lines.retain(|other| other.key != line.key))>"×"</button>
                                 </td>
                             </tr>
-                        } />
+                        }.into_any() />
                     </tbody>
                 </table>
                 <p class="field-error" role="alert">{field_error("lines".into())}</p>
@@ -392,7 +392,8 @@ pub fn InvoiceEditorPage() -> impl IntoView {
                     }}
                 </div>
             </section>
-
+    }.into_any();
+    let closing_section = view! {
             <section class="panel">
                 <div class="field">
                     <label for="invoice-notes">"Notes"</label>
@@ -408,6 +409,14 @@ pub fn InvoiceEditorPage() -> impl IntoView {
                     "Save draft"
                 </button>
             </section>
+    }.into_any();
+    view! {
+        <Title text="Invoice" />
+        <h1>{move || if id().is_some() { "Edit draft" } else { "New invoice" }}</h1>
+        <div class="editor" data-testid="invoice-editor">
+            {customer_section}
+            {lines_section}
+            {closing_section}
         </div>
     }
 }
