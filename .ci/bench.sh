@@ -103,10 +103,9 @@ invoicing_bench() { # name database-url port
   session="$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/api/auth/sign_up" -H 'accept: application/json' \
     --data-urlencode "name=Demo" --data-urlencode "email=$owner" --data-urlencode "password=$password" \
     --data-urlencode "organization=Demo Trading" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" { print $2 }')"
-  local generated
-  generated=$( { /usr/bin/time -f %e env LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
-    ./target/release/ledgerlock demo-data --owner "$owner" --customers "$customers" --invoices "$invoices" >/dev/null; } 2>&1 | tail -n 1)
-  echo "== $name: $invoices invoices, $customers customers (generated in ${generated} s)"
+  /usr/bin/time -f %e -o "$dir/generated" env LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
+    ./target/release/ledgerlock demo-data --owner "$owner" --customers "$customers" --invoices "$invoices"
+  echo "== $name: $invoices invoices, $customers customers (generated in $(cat "$dir/generated") s)"
   ./target/release/examples/invoicing_bench "$url" "$owner"
   local before seconds peak
   before=$(date +%s%N)

@@ -96,6 +96,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         invoices::list(&db, organization_id, &overdue, today)
     })
     .await?;
+    measure("totals per status (all invoices, one call)", 5, |_| {
+        invoices::status_totals(&db, organization_id, &first, today)
+    })
+    .await?;
     let prefixes = [
         "alp", "bal", "cob", "del", "emb", "fjo", "gra", "har", "iri", "jun",
     ];

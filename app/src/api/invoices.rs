@@ -69,7 +69,6 @@ pub struct InvoicePage {
     pub rows: Vec<InvoiceRow>,
     /// Pass as `after` for the next page.
     pub next_after: Option<Uuid>,
-    pub status_totals: Vec<StatusTotal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +179,21 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
         let caller = request.require_caller().await?;
         let today = time::OffsetDateTime::now_utc().date();
         invoices::list(&request.state.db, caller.organization_id, &filter, today).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Counts and totals per status for the filter (its status and cursor apart).
+#[server(prefix = "/api", endpoint = "invoices/status_totals", input = Json)]
+pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTotal>, AppError> {
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_caller().await?;
+        let today = time::OffsetDateTime::now_utc().date();
+        invoices::status_totals(&request.state.db, caller.organization_id, &filter, today).await
     }
     .await;
     request.respond(result)

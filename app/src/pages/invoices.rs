@@ -1,7 +1,9 @@
 //! The invoices list: filters, search, totals per status, one-click status
 //! changes, keyset pages.
 
-use crate::api::invoices::{InvoiceFilter, IssueInvoice, MarkPaid, MarkUnpaid, list_invoices};
+use crate::api::invoices::{
+    InvoiceFilter, IssueInvoice, MarkPaid, MarkUnpaid, invoice_status_totals, list_invoices,
+};
 use crate::components::form::FormAlert;
 use crate::components::money::format_money;
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus};
@@ -36,6 +38,23 @@ pub fn InvoicesPage() -> impl IntoView {
             )
         },
         |(filter, _, _, _)| list_invoices(filter),
+    );
+    // Counted apart from the page: they read every matching invoice.
+    let totals = Resource::new(
+        move || {
+            let filter = InvoiceFilter {
+                status: None,
+                after: None,
+                ..filter()
+            };
+            (
+                filter,
+                issue.version().get(),
+                mark_paid.version().get(),
+                mark_unpaid.version().get(),
+            )
+        },
+        |(filter, _, _, _)| invoice_status_totals(filter),
     );
     let action_error = Signal::derive(move || {
         issue
@@ -94,21 +113,27 @@ pub fn InvoicesPage() -> impl IntoView {
             <button type="submit" class="button">"Search"</button>
         </form>
         <FormAlert error=action_error />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                totals.await.map(|totals| view! {
+                    <ul class="status-totals" data-testid="status-totals">
+                        {totals.into_iter().map(|total| view! {
+                            <li>
+                                <span>{total.status.label()}</span>
+                                <strong>{format_money(&total.currency, total.total)}</strong>
+                                <span class="muted">{format!("{} invoice(s)", total.count)}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                })
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => {
                         let empty = page.rows.is_empty();
                         view! {
-                        <ul class="status-totals" data-testid="status-totals">
-                            {page.status_totals.into_iter().map(|total| view! {
-                                <li>
-                                    <span>{total.status.label()}</span>
-                                    <strong>{format_money(&total.currency, total.total)}</strong>
-                                    <span class="muted">{format!("{} invoice(s)", total.count)}</span>
-                                </li>
-                            }).collect_view()}
-                        </ul>
                         <Show when=move || empty>
                             <p class="empty">"No invoices match."</p>
                         </Show>

@@ -9,12 +9,11 @@ use crate::domain::invoice_status::{InvoiceStatus, StatusFacts};
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::auth;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{customer, invoice, payment};
 use crate::ssr::errors::{REQUEST_ID_HEADER, internal};
+use crate::ssr::request::download_caller;
 use crate::ssr::services::audit::{self, Actor, Change, Scope};
-use crate::ssr::services::second_factor;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -110,16 +109,10 @@ pub async fn download(
         return StatusCode::NOT_FOUND.into_response();
     };
     let now = OffsetDateTime::now_utc();
-    let caller = match auth::signed_in(&session, &state.settings.sessions, now).await {
-        Ok(Some(auth)) => auth::Caller::from_session(auth, session),
-        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let caller = match download_caller(&state, session).await {
+        Ok(caller) => caller,
+        Err(status) => return status.into_response(),
     };
-    match second_factor::missing_but_required(&state.db, &caller).await {
-        Ok(false) => {}
-        Ok(true) => return StatusCode::FORBIDDEN.into_response(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
     let scope = Scope {
         organization_id: caller.organization_id,
         actor: Actor::User(caller.user_id),

@@ -9,9 +9,8 @@
 use crate::components::money::format_money;
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::auth;
+use crate::ssr::request::download_caller;
 use crate::ssr::services::invoices::{self, Party, Printable};
-use crate::ssr::services::second_factor;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -466,16 +465,10 @@ pub async fn download(
         return StatusCode::NOT_FOUND.into_response();
     };
     let now = OffsetDateTime::now_utc();
-    let caller = match auth::signed_in(&session, &state.settings.sessions, now).await {
-        Ok(Some(auth)) => auth::Caller::from_session(auth, session),
-        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let caller = match download_caller(&state, session).await {
+        Ok(caller) => caller,
+        Err(status) => return status.into_response(),
     };
-    match second_factor::missing_but_required(&state.db, &caller).await {
-        Ok(false) => {}
-        Ok(true) => return StatusCode::FORBIDDEN.into_response(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
     let document =
         match invoices::printable(&state.db, caller.organization_id, id, now.date()).await {
             Ok(document) => document,

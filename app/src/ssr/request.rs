@@ -142,3 +142,23 @@ impl RequestContext {
         Err(error)
     }
 }
+
+/// For plain axum handlers (file downloads), the signed-in caller who may
+/// reach the organization's data, as [`RequestContext::require_caller`]
+/// decides it; otherwise the status to answer with.
+pub async fn download_caller(
+    state: &super::AppState,
+    session: Session,
+) -> Result<Caller, StatusCode> {
+    let now = OffsetDateTime::now_utc();
+    let caller = match auth::signed_in(&session, &state.settings.sessions, now).await {
+        Ok(Some(signed_in)) => Caller::from_session(signed_in, session),
+        Ok(None) => return Err(StatusCode::UNAUTHORIZED),
+        Err(_) => return Err(StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    match second_factor::missing_but_required(&state.db, &caller).await {
+        Ok(false) => Ok(caller),
+        Ok(true) => Err(StatusCode::FORBIDDEN),
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
