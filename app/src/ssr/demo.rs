@@ -291,7 +291,7 @@ pub async fn generate(
         }
         txn.commit().await.map_err(internal)?;
         done += batch.len() as u32;
-        if done % 100_000 == 0 {
+        if done.is_multiple_of(100_000) {
             progress(&format!("{done} invoices"));
         }
     }
