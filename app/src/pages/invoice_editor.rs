@@ -99,8 +99,10 @@ pub fn InvoiceEditorPage() -> impl IntoView {
         move || customer_search.get(),
         |search| list_customers(search, None, false),
     );
-    let rates = Resource::new(|| (), |_| list_tax_rates());
-    let products = Resource::new(|| (), |_| list_products(String::new()));
+    // Loaded in the browser only: the line rows read them outside any
+    // Suspense, where server-rendered data could arrive after hydration.
+    let rates = LocalResource::new(list_tax_rates);
+    let products = LocalResource::new(|| list_products(String::new()));
     let existing = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_invoice(id).await.map(Some),
