@@ -9,7 +9,7 @@ use ledgerlock_app::domain::invoice_status::InvoiceStatus;
 use ledgerlock_app::ssr::entities::{customer, invoice, membership, user};
 use ledgerlock_app::ssr::pdf;
 use ledgerlock_app::ssr::services::audit::{Actor, Scope};
-use ledgerlock_app::ssr::services::{customers, invoices};
+use ledgerlock_app::ssr::services::{customers, invoice_views, invoices};
 use sea_orm::{
     ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let first = InvoiceFilter::default();
 
     measure("invoice list, first page", 200, |_| {
-        invoices::list(&db, organization_id, &first, today)
+        invoice_views::list(&db, organization_id, &first, today)
     })
     .await?;
     // A cursor in the middle of the list, chosen once (not timed).
@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ..InvoiceFilter::default()
     };
     measure("invoice list, a page halfway down", 200, |_| {
-        invoices::list(&db, organization_id, &deep, today)
+        invoice_views::list(&db, organization_id, &deep, today)
     })
     .await?;
     let overdue = InvoiceFilter {
@@ -93,11 +93,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ..InvoiceFilter::default()
     };
     measure("invoice list, overdue only", 200, |_| {
-        invoices::list(&db, organization_id, &overdue, today)
+        invoice_views::list(&db, organization_id, &overdue, today)
     })
     .await?;
     measure("totals per status (all invoices, one call)", 5, |_| {
-        invoices::status_totals(&db, organization_id, &first, today)
+        invoice_views::status_totals(&db, organization_id, &first, today)
     })
     .await?;
     let prefixes = [
@@ -168,7 +168,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     invoices::issue(&db, &scope, long, time::OffsetDateTime::now_utc())
         .await
         .map_err(|error| format!("{error:?}"))?;
-    let document = invoices::printable(&db, organization_id, long, today)
+    let document = invoice_views::printable(&db, organization_id, long, today)
         .await
         .map_err(|error| format!("{error:?}"))?;
     let mut pages = 0;

@@ -172,13 +172,13 @@ pub struct InvoiceFilter {
 
 #[server(prefix = "/api", endpoint = "invoices/list", input = Json)]
 pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoices::list(&request.state.db, caller.organization_id, &filter, today).await
+        invoice_views::list(&request.state.db, caller.organization_id, &filter, today).await
     }
     .await;
     request.respond(result)
@@ -187,13 +187,14 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
 /// Counts and totals per status for the filter (its status and cursor apart).
 #[server(prefix = "/api", endpoint = "invoices/status_totals", input = Json)]
 pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTotal>, AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoices::status_totals(&request.state.db, caller.organization_id, &filter, today).await
+        invoice_views::status_totals(&request.state.db, caller.organization_id, &filter, today)
+            .await
     }
     .await;
     request.respond(result)
@@ -201,13 +202,13 @@ pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTo
 
 #[server(prefix = "/api", endpoint = "invoices/get")]
 pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoices::detail(&request.state.db, caller.organization_id, id, today).await
+        invoice_views::detail(&request.state.db, caller.organization_id, id, today).await
     }
     .await;
     request.respond(result)
@@ -274,19 +275,19 @@ pub async fn record_payment(
     #[server(default)] method: String,
     #[server(default)] reference: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let now = time::OffsetDateTime::now_utc();
-        let payment = invoices::NewPayment {
+        let payment = invoice_payments::NewPayment {
             paid_on: &paid_on,
             amount: &amount,
             method: &method,
             reference: &reference,
         };
-        invoices::record_payment(
+        invoice_payments::record_payment(
             &request.state.db,
             &request.audit_scope(&caller),
             id,
@@ -302,13 +303,13 @@ pub async fn record_payment(
 /// Records the remaining balance as paid today.
 #[server(prefix = "/api", endpoint = "invoices/mark_paid")]
 pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::mark_paid(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoice_payments::mark_paid(&request.state.db, &request.audit_scope(&caller), id, now).await
     }
     .await;
     request.respond(result)
@@ -317,13 +318,14 @@ pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
 /// Reverses the invoice's payments with reversal entries (history stays).
 #[server(prefix = "/api", endpoint = "invoices/mark_unpaid")]
 pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_caller().await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::mark_unpaid(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoice_payments::mark_unpaid(&request.state.db, &request.audit_scope(&caller), id, now)
+            .await
     }
     .await;
     request.respond(result)

@@ -10,7 +10,7 @@ use crate::components::money::format_money;
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::request::download_caller;
-use crate::ssr::services::invoices::{self, Party, Printable};
+use crate::ssr::services::invoice_views::{self, Party, Printable};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -470,7 +470,7 @@ pub async fn download(
         Err(status) => return status.into_response(),
     };
     let document =
-        match invoices::printable(&state.db, caller.organization_id, id, now.date()).await {
+        match invoice_views::printable(&state.db, caller.organization_id, id, now.date()).await {
             Ok(document) => document,
             Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),

@@ -9,6 +9,7 @@ mod config;
 mod headers;
 mod helpers;
 mod invoicing;
+mod invoicing_records;
 mod passkeys;
 mod probes;
 mod second_factors;

@@ -5,30 +5,27 @@
 //! Issuing draws the next number of the document's series and seals the
 //! content: its canonical JSON and SHA-256 are stored, and from then on
 //! nothing but payments, credit notes and voiding touches the document.
+//! Payments are `invoice_payments`; reading (lists, one document, print) is
+//! `invoice_views`.
 
-use crate::api::invoices::{
-    AuditEntry, InvoiceDetail, InvoiceFilter, InvoiceForm, InvoicePage, InvoiceRow, LineDetail,
-    LinkedDocument, PaymentView, StatusTotal,
-};
+use crate::api::invoices::InvoiceForm;
 use crate::domain::FieldError;
 use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode, parse_date};
-use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
-use crate::domain::money::{Currency, Overflow, parse_decimal};
+use crate::domain::money::{Currency, Overflow};
 use crate::domain::numbering::NumberFormat;
 use crate::error::AppError;
 use crate::ssr::entities::{
-    audit_event, customer, invoice as invoice_entity, invoice_line, number_series, organization,
-    payment,
+    customer, invoice as invoice_entity, invoice_line, number_series, organization,
 };
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope, hex};
-use crate::ssr::services::customers::{self, lookup_key, starts_with};
+use crate::ssr::services::customers;
+use crate::ssr::services::invoice_payments::payable;
 use crate::ssr::services::products::tax_rate_of;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -37,8 +34,8 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 pub const PAGE_SIZE: u64 = 50;
-const KIND_INVOICE: &str = "invoice";
-const KIND_CREDIT_NOTE: &str = "credit_note";
+pub(crate) const KIND_INVOICE: &str = "invoice";
+pub(crate) const KIND_CREDIT_NOTE: &str = "credit_note";
 const MAX_TEXT_CHARS: usize = 5000;
 
 fn sealed_error() -> AppError {
@@ -51,11 +48,11 @@ fn too_large() -> AppError {
     FieldError::new("lines", "These amounts are too large to compute.").into()
 }
 
-fn decimal(text: &str) -> Result<Decimal, AppError> {
+pub(crate) fn decimal(text: &str) -> Result<Decimal, AppError> {
     Decimal::from_str(text).map_err(internal)
 }
 
-fn currency_of(row: &invoice_entity::Model) -> Result<Currency, AppError> {
+pub(crate) fn currency_of(row: &invoice_entity::Model) -> Result<Currency, AppError> {
     Currency::parse(&row.currency)
         .map_err(|_| internal(anyhow::anyhow!("stored currency {}", row.currency)))
 }
@@ -71,7 +68,7 @@ fn bounded_text(value: &str, field: &'static str) -> Result<String, FieldError> 
 }
 
 /// The organization's invoice or credit note `id`, or `NotFound`.
-async fn find(
+pub(crate) async fn find(
     db: &impl ConnectionTrait,
     organization_id: Uuid,
     id: Uuid,
@@ -398,7 +395,7 @@ async fn next_counter(
 
 /// The document's own content in canonical form: what the seal covers
 /// besides the customer and seller as they were.
-fn document_content(
+pub(crate) fn document_content(
     row: &invoice_entity::Model,
     lines: &[invoice_line::Model],
 ) -> serde_json::Value {
@@ -450,11 +447,11 @@ pub fn seal(
     (content, hash)
 }
 
-fn seal_hash(content: &str) -> String {
+pub(crate) fn seal_hash(content: &str) -> String {
     hex(&Sha256::digest(content.as_bytes()))
 }
 
-async fn lines_of(
+pub(crate) async fn lines_of(
     db: &impl ConnectionTrait,
     invoice_id: Uuid,
 ) -> Result<Vec<invoice_line::Model>, AppError> {
@@ -467,7 +464,7 @@ async fn lines_of(
 }
 
 /// What is left to pay: total, less credit notes and payments.
-fn balance_minor(row: &invoice_entity::Model) -> i64 {
+pub(crate) fn balance_minor(row: &invoice_entity::Model) -> i64 {
     row.total_minor - row.credited_minor - row.paid_minor
 }
 
@@ -594,269 +591,6 @@ pub async fn issue(
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)?;
     Ok(number)
-}
-
-/// An issued, not voided invoice (not a credit note) of the organization.
-async fn payable(
-    txn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    id: Uuid,
-) -> Result<invoice_entity::Model, AppError> {
-    let row = find(txn, organization_id, id).await?;
-    if row.kind != KIND_INVOICE {
-        return Err(AppError::Conflict("Credit notes take no payments.".into()));
-    }
-    if row.issued_at.is_none() {
-        return Err(AppError::Conflict(
-            "Issue the invoice before recording payments.".into(),
-        ));
-    }
-    if row.voided_at.is_some() {
-        return Err(AppError::Conflict("This invoice is void.".into()));
-    }
-    Ok(row)
-}
-
-/// Stores a payment (or reversal) and the invoice's new paid amount.
-async fn add_payment(
-    txn: &impl ConnectionTrait,
-    invoice: invoice_entity::Model,
-    entry: payment::ActiveModel,
-    amount_minor: i64,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    entry.insert(txn).await.map_err(internal)?;
-    let paid = invoice.paid_minor + amount_minor;
-    let mut active: invoice_entity::ActiveModel = invoice.into();
-    active.paid_minor = Set(paid);
-    active.updated_at = Set(now);
-    active.update(txn).await.map_err(internal)?;
-    Ok(())
-}
-
-pub struct NewPayment<'a> {
-    pub paid_on: &'a str,
-    pub amount: &'a str,
-    pub method: &'a str,
-    pub reference: &'a str,
-}
-
-/// A payment, or a reversal (negative, naming the payment it reverses).
-struct Entry<'a> {
-    invoice_id: Uuid,
-    paid_on: Date,
-    amount_minor: i64,
-    method: &'a str,
-    reference: &'a str,
-    reverses: Option<Uuid>,
-}
-
-fn payment_row(scope: &Scope, entry: Entry<'_>, now: OffsetDateTime) -> payment::ActiveModel {
-    let Entry {
-        invoice_id,
-        paid_on,
-        amount_minor,
-        method,
-        reference,
-        reverses,
-    } = entry;
-    payment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        organization_id: Set(scope.organization_id),
-        invoice_id: Set(invoice_id),
-        paid_on: Set(paid_on),
-        amount_minor: Set(amount_minor),
-        method: Set(method.to_owned()),
-        reference: Set(reference.to_owned()),
-        reverses_payment_id: Set(reverses),
-        created_at: Set(now),
-    }
-}
-
-pub async fn record_payment(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: Uuid,
-    new: &NewPayment<'_>,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let paid_on = parse_date(new.paid_on, "paid_on")?;
-    let method = new.method.trim();
-    if method.chars().count() > 40 || method.chars().any(char::is_control) {
-        return Err(
-            FieldError::new("method", "Use at most 40 characters, e.g. bank transfer.").into(),
-        );
-    }
-    let reference = new.reference.trim();
-    if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
-        return Err(FieldError::new("reference", "Use at most 200 characters.").into());
-    }
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
-    let currency = currency_of(&invoice)?;
-    let amount = parse_decimal(new.amount, "amount", currency.minor_units())?;
-    if amount <= Decimal::ZERO {
-        return Err(FieldError::new("amount", "Enter an amount above zero.").into());
-    }
-    let amount_minor = currency
-        .to_minor(amount)
-        .map_err(|Overflow| FieldError::new("amount", "This amount is too large."))?;
-    let balance = balance_minor(&invoice);
-    if amount_minor > balance {
-        return Err(FieldError::new(
-            "amount",
-            format!(
-                "This is more than the balance due ({}).",
-                currency.format(currency.from_minor(balance))
-            ),
-        )
-        .into());
-    }
-    let method = if method.is_empty() { "Payment" } else { method };
-    let entry = payment_row(
-        scope,
-        Entry {
-            invoice_id: id,
-            paid_on,
-            amount_minor,
-            method,
-            reference,
-            reverses: None,
-        },
-        now,
-    );
-    let summary = format!("{} on {paid_on} by {method}", currency.format(amount));
-    add_payment(&txn, invoice, entry, amount_minor, now).await?;
-    audit::record(
-        &txn,
-        scope,
-        Change {
-            action: "payment.recorded",
-            object_type: "invoice",
-            object_id: id,
-            summary,
-        },
-        now,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)
-}
-
-pub async fn mark_paid(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
-    let balance = balance_minor(&invoice);
-    if balance <= 0 {
-        return Err(AppError::Conflict("This invoice is already paid.".into()));
-    }
-    let currency = currency_of(&invoice)?;
-    let entry = payment_row(
-        scope,
-        Entry {
-            invoice_id: id,
-            paid_on: now.date(),
-            amount_minor: balance,
-            method: "Marked as paid",
-            reference: "",
-            reverses: None,
-        },
-        now,
-    );
-    let summary = format!(
-        "remaining {} recorded as paid",
-        currency.format(currency.from_minor(balance))
-    );
-    add_payment(&txn, invoice, entry, balance, now).await?;
-    audit::record(
-        &txn,
-        scope,
-        Change {
-            action: "invoice.marked_paid",
-            object_type: "invoice",
-            object_id: id,
-            summary,
-        },
-        now,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)
-}
-
-pub async fn mark_unpaid(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
-    let entries = payment::Entity::find()
-        .filter(payment::Column::InvoiceId.eq(id))
-        .order_by_asc(payment::Column::CreatedAt)
-        .all(&txn)
-        .await
-        .map_err(internal)?;
-    let reversed: Vec<Uuid> = entries
-        .iter()
-        .filter_map(|entry| entry.reverses_payment_id)
-        .collect();
-    let open: Vec<&payment::Model> = entries
-        .iter()
-        .filter(|entry| entry.reverses_payment_id.is_none() && !reversed.contains(&entry.id))
-        .collect();
-    if open.is_empty() {
-        return Err(AppError::Conflict(
-            "This invoice has no payments to reverse.".into(),
-        ));
-    }
-    let currency = currency_of(&invoice)?;
-    let mut total = 0_i64;
-    for entry in open {
-        let reversal = payment_row(
-            scope,
-            Entry {
-                invoice_id: id,
-                paid_on: now.date(),
-                amount_minor: -entry.amount_minor,
-                method: "Reversal",
-                reference: &entry.reference,
-                reverses: Some(entry.id),
-            },
-            now,
-        );
-        reversal.insert(&txn).await.map_err(internal)?;
-        total += entry.amount_minor;
-    }
-    let paid = invoice.paid_minor - total;
-    let mut active: invoice_entity::ActiveModel = invoice.into();
-    active.paid_minor = Set(paid);
-    active.updated_at = Set(now);
-    active.update(&txn).await.map_err(internal)?;
-    let summary = format!(
-        "{} of payments reversed",
-        currency.format(currency.from_minor(total))
-    );
-    audit::record(
-        &txn,
-        scope,
-        Change {
-            action: "invoice.marked_unpaid",
-            object_type: "invoice",
-            object_id: id,
-            summary,
-        },
-        now,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)
 }
 
 pub async fn void(
@@ -986,435 +720,4 @@ pub async fn start_credit_note(
     .await?;
     txn.commit().await.map_err(internal)?;
     Ok(id)
-}
-
-fn facts(row: &invoice_entity::Model) -> StatusFacts {
-    StatusFacts {
-        issued: row.issued_at.is_some(),
-        voided: row.voided_at.is_some(),
-        amount_due: Decimal::from(row.total_minor - row.credited_minor),
-        paid: Decimal::from(row.paid_minor),
-        due_date: row.due_date,
-    }
-}
-
-/// The SQL condition of a derived status, mirroring `InvoiceStatus::derive`.
-fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
-    use invoice_entity::Column as C;
-    use sea_orm::sea_query::ExprTrait;
-    let issued = Condition::all()
-        .add(C::IssuedAt.is_not_null())
-        .add(C::VoidedAt.is_null());
-    let settled: SimpleExpr = Expr::col(C::PaidMinor)
-        .add(Expr::col(C::CreditedMinor))
-        .gte(Expr::col(C::TotalMinor));
-    let open: SimpleExpr = Expr::col(C::PaidMinor)
-        .add(Expr::col(C::CreditedMinor))
-        .lt(Expr::col(C::TotalMinor));
-    match status {
-        InvoiceStatus::Draft => Condition::all()
-            .add(C::IssuedAt.is_null())
-            .add(C::VoidedAt.is_null()),
-        InvoiceStatus::Void => Condition::all().add(C::VoidedAt.is_not_null()),
-        InvoiceStatus::Paid => issued.add(settled),
-        InvoiceStatus::Overdue => issued.add(open).add(C::DueDate.lt(today)),
-        InvoiceStatus::PartiallyPaid => issued
-            .add(open)
-            .add(C::DueDate.gte(today))
-            .add(C::PaidMinor.gt(0)),
-        InvoiceStatus::Unpaid => issued
-            .add(open)
-            .add(C::DueDate.gte(today))
-            .add(C::PaidMinor.eq(0)),
-    }
-}
-
-/// The condition for the filter's customer, dates and search (status and
-/// page apart): invoices only, never credit notes.
-async fn filter_scope(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    filter: &InvoiceFilter,
-) -> Result<Condition, AppError> {
-    use invoice_entity::Column as C;
-    let mut scope = Condition::all()
-        .add(C::OrganizationId.eq(organization_id))
-        .add(C::Kind.eq(KIND_INVOICE));
-    if let Some(customer_id) = filter.customer_id {
-        scope = scope.add(C::CustomerId.eq(customer_id));
-    }
-    if let Some(from) = filter.from.as_deref().filter(|text| !text.is_empty()) {
-        scope = scope.add(C::IssueDate.gte(parse_date(from, "from")?));
-    }
-    if let Some(to) = filter.to.as_deref().filter(|text| !text.is_empty()) {
-        scope = scope.add(C::IssueDate.lte(parse_date(to, "to")?));
-    }
-    let query = filter.query.trim();
-    if !query.is_empty() {
-        let prefix = lookup_key(query);
-        let customer_ids: Vec<Uuid> = customer::Entity::find()
-            .select_only()
-            .column(customer::Column::Id)
-            .filter(customer::Column::OrganizationId.eq(organization_id))
-            .filter(starts_with(customer::Column::NameLookup, &prefix))
-            .limit(500)
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(internal)?;
-        let number = query.to_uppercase();
-        scope = scope.add(
-            Condition::any()
-                .add(starts_with(C::Number, &number))
-                .add(C::CustomerId.is_in(customer_ids)),
-        );
-    }
-
-    Ok(scope)
-}
-
-/// Invoices (not credit notes) matching the filter, newest first, in keyset
-/// pages.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    filter: &InvoiceFilter,
-    today: Date,
-) -> Result<InvoicePage, AppError> {
-    use invoice_entity::Column as C;
-    let scope = filter_scope(db, organization_id, filter).await?;
-    let mut page = scope.clone();
-    if let Some(status) = filter.status {
-        page = page.add(status_condition(status, today));
-    }
-    if let Some(after) = filter.after {
-        let last = find(db, organization_id, after).await?;
-        let (before_date, before_id) = if filter.oldest_first {
-            (C::IssueDate.gt(last.issue_date), C::Id.gt(last.id))
-        } else {
-            (C::IssueDate.lt(last.issue_date), C::Id.lt(last.id))
-        };
-        page = page.add(
-            Condition::any().add(before_date).add(
-                Condition::all()
-                    .add(C::IssueDate.eq(last.issue_date))
-                    .add(before_id),
-            ),
-        );
-    }
-    let select = invoice_entity::Entity::find().filter(page);
-    let select = if filter.oldest_first {
-        select.order_by_asc(C::IssueDate).order_by_asc(C::Id)
-    } else {
-        select.order_by_desc(C::IssueDate).order_by_desc(C::Id)
-    };
-    let mut rows = select
-        .limit(PAGE_SIZE + 1)
-        .all(db)
-        .await
-        .map_err(internal)?;
-    let more = rows.len() as u64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    let next_after = more.then(|| rows.last().map(|row| row.id)).flatten();
-
-    let customer_ids: Vec<Uuid> = rows.iter().map(|row| row.customer_id).collect();
-    let names: Vec<(Uuid, String)> = customer::Entity::find()
-        .select_only()
-        .column(customer::Column::Id)
-        .column(customer::Column::Name)
-        .filter(customer::Column::Id.is_in(customer_ids))
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(internal)?;
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            let currency = currency_of(&row)?;
-            Ok(InvoiceRow {
-                customer_name: names
-                    .iter()
-                    .find(|(id, _)| *id == row.customer_id)
-                    .map(|(_, name)| name.clone())
-                    .unwrap_or_default(),
-                status: InvoiceStatus::derive(&facts(&row), today),
-                total: currency.from_minor(row.total_minor),
-                balance: currency.from_minor(balance_minor(&row).max(0)),
-                id: row.id,
-                number: row.number,
-                issue_date: row.issue_date,
-                due_date: row.due_date,
-                currency: row.currency,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-
-    Ok(InvoicePage { rows, next_after })
-}
-
-/// How many invoices, and how much, per status and currency, for the
-/// filter's customer, dates and search. A separate call from the list: it
-/// reads every matching invoice, where a list page reads fifty.
-pub async fn status_totals(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    filter: &InvoiceFilter,
-    today: Date,
-) -> Result<Vec<StatusTotal>, AppError> {
-    use invoice_entity::Column as C;
-    let scope = filter_scope(db, organization_id, filter).await?;
-    let mut status_totals = Vec::new();
-    for status in ALL_STATUSES {
-        let sums: Vec<(String, i64, Option<i64>)> = invoice_entity::Entity::find()
-            .select_only()
-            .column(C::Currency)
-            .column_as(C::Id.count(), "count")
-            // PostgreSQL sums BIGINT as NUMERIC; cast back to read an i64.
-            .column_as(
-                Expr::from(sea_orm::sea_query::Func::cast_as(
-                    sea_orm::sea_query::Func::sum(Expr::col(C::TotalMinor)),
-                    sea_orm::sea_query::Alias::new("BIGINT"),
-                )),
-                "total",
-            )
-            .filter(scope.clone().add(status_condition(status, today)))
-            .group_by(C::Currency)
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(internal)?;
-        for (code, count, total) in sums {
-            let currency = Currency::parse(&code)
-                .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
-            status_totals.push(StatusTotal {
-                status,
-                count: u64::try_from(count).unwrap_or(0),
-                total: currency.from_minor(total.unwrap_or(0)),
-                currency: code,
-            });
-        }
-    }
-    Ok(status_totals)
-}
-
-fn linked(row: &invoice_entity::Model) -> Result<LinkedDocument, AppError> {
-    Ok(LinkedDocument {
-        id: row.id,
-        number: row.number.clone(),
-        total: currency_of(row)?.from_minor(row.total_minor),
-        issued: row.issued_at.is_some(),
-    })
-}
-
-/// Whether the stored rows still say what was sealed, and the seal's hash
-/// still matches its content.
-fn seal_intact(row: &invoice_entity::Model, lines: &[invoice_line::Model]) -> Option<bool> {
-    let (content, hash) = (row.sealed_content.as_ref()?, row.seal_hash.as_ref()?);
-    let sealed: serde_json::Value = serde_json::from_str(content).ok()?;
-    Some(seal_hash(content) == *hash && sealed["document"] == document_content(row, lines))
-}
-
-pub async fn detail(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    id: Uuid,
-    today: Date,
-) -> Result<InvoiceDetail, AppError> {
-    let row = find(db, organization_id, id).await?;
-    let currency = currency_of(&row)?;
-    let lines = lines_of(db, id).await?;
-    let customer = customers::find(db, organization_id, row.customer_id).await?;
-    let entries = payment::Entity::find()
-        .filter(payment::Column::InvoiceId.eq(id))
-        .order_by_asc(payment::Column::CreatedAt)
-        .order_by_asc(payment::Column::Id)
-        .all(db)
-        .await
-        .map_err(internal)?;
-    let reversed: Vec<Uuid> = entries
-        .iter()
-        .filter_map(|entry| entry.reverses_payment_id)
-        .collect();
-    let credit_notes = invoice_entity::Entity::find()
-        .filter(invoice_entity::Column::OrganizationId.eq(organization_id))
-        .filter(invoice_entity::Column::CreditedInvoiceId.eq(id))
-        .order_by_asc(invoice_entity::Column::CreatedAt)
-        .all(db)
-        .await
-        .map_err(internal)?;
-    let credited_invoice = match row.credited_invoice_id {
-        Some(credited) => Some(linked(&find(db, organization_id, credited).await?)?),
-        None => None,
-    };
-    let history = audit_event::Entity::find()
-        .filter(audit_event::Column::OrganizationId.eq(organization_id))
-        .filter(audit_event::Column::ObjectId.eq(id))
-        .order_by_asc(audit_event::Column::Seq)
-        .all(db)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .map(|event| AuditEntry {
-            at: event.occurred_at.unix_timestamp(),
-            actor: event.actor_kind,
-            action: event.action,
-            summary: event.summary,
-        })
-        .collect();
-
-    let mut taxes: Vec<invoice::TaxSummary> = Vec::new();
-    let mut line_details = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let tax_percent = line.tax_percent.as_deref().map(decimal).transpose()?;
-        let (net, tax) = (
-            currency.from_minor(line.net_minor),
-            currency.from_minor(line.tax_minor),
-        );
-        if let (Some(name), Some(percent)) = (&line.tax_name, tax_percent) {
-            match taxes
-                .iter_mut()
-                .find(|row| row.name == *name && row.percent == percent)
-            {
-                Some(row) => {
-                    row.net += net;
-                    row.tax += tax;
-                }
-                None => taxes.push(invoice::TaxSummary {
-                    name: name.clone(),
-                    percent,
-                    net,
-                    tax,
-                }),
-            }
-        }
-        line_details.push(LineDetail {
-            description: line.description.clone(),
-            quantity: decimal(&line.quantity)?,
-            unit_price: decimal(&line.unit_price)?,
-            discount_percent: decimal(&line.discount_percent)?,
-            tax_rate_id: line.tax_rate_id,
-            tax_name: line.tax_name.clone(),
-            tax_percent,
-            net,
-            tax,
-            gross: currency.from_minor(line.gross_minor),
-        });
-    }
-    Ok(InvoiceDetail {
-        id: row.id,
-        is_credit_note: row.kind == KIND_CREDIT_NOTE,
-        number: row.number.clone(),
-        status: InvoiceStatus::derive(&facts(&row), today),
-        customer_id: customer.id,
-        customer_name: customer.name,
-        currency: row.currency.clone(),
-        issue_date: row.issue_date,
-        due_date: row.due_date,
-        price_mode: PriceMode::parse(&row.price_mode).unwrap_or_default(),
-        discount_percent: decimal(&row.discount_percent)?,
-        notes: row.notes.clone(),
-        terms: row.terms.clone(),
-        net: currency.from_minor(row.net_minor),
-        tax: currency.from_minor(row.tax_minor),
-        total: currency.from_minor(row.total_minor),
-        taxes,
-        paid: currency.from_minor(row.paid_minor),
-        credited: currency.from_minor(row.credited_minor),
-        balance: currency.from_minor(balance_minor(&row).max(0)),
-        payments: entries
-            .iter()
-            .map(|entry| PaymentView {
-                id: entry.id,
-                paid_on: entry.paid_on,
-                amount: currency.from_minor(entry.amount_minor),
-                method: entry.method.clone(),
-                reference: entry.reference.clone(),
-                reversed: reversed.contains(&entry.id),
-            })
-            .collect(),
-        credit_notes: credit_notes.iter().map(linked).collect::<Result<_, _>>()?,
-        credited_invoice,
-        seal_intact: seal_intact(&row, &lines),
-        seal_hash: row.seal_hash.clone(),
-        void_reason: row.void_reason.clone(),
-        lines: line_details,
-        history,
-    })
-}
-
-/// A party named on a document: the seller or the customer.
-#[derive(Debug, Clone, Default)]
-pub struct Party {
-    pub name: String,
-    pub address: String,
-    pub tax_id: String,
-    pub emails: String,
-}
-
-impl Party {
-    fn from_sealed(value: &serde_json::Value) -> Self {
-        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
-        Self {
-            name: text("name"),
-            address: text("address"),
-            tax_id: text("tax_id"),
-            emails: text("emails"),
-        }
-    }
-}
-
-/// Everything a printed document shows. An issued document names the seller
-/// and customer as its seal recorded them; a draft, as they are now.
-pub struct Printable {
-    pub detail: InvoiceDetail,
-    pub seller: Party,
-    pub customer: Party,
-}
-
-pub async fn printable(
-    db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    id: Uuid,
-    today: Date,
-) -> Result<Printable, AppError> {
-    let detail = detail(db, organization_id, id, today).await?;
-    let row = find(db, organization_id, id).await?;
-    let sealed = row
-        .sealed_content
-        .as_deref()
-        .and_then(|content| serde_json::from_str::<serde_json::Value>(content).ok());
-    let (seller, customer) = match sealed {
-        Some(sealed) => (
-            Party::from_sealed(&sealed["seller"]),
-            Party::from_sealed(&sealed["customer"]),
-        ),
-        None => {
-            let customer = customers::find(db, organization_id, row.customer_id).await?;
-            let seller = organization::Entity::find_by_id(organization_id)
-                .one(db)
-                .await
-                .map_err(internal)?
-                .ok_or(AppError::NotFound)?;
-            let settings = audit::settings(db, organization_id).await?;
-            (
-                Party {
-                    name: seller.name,
-                    address: settings.address,
-                    tax_id: settings.tax_id,
-                    emails: String::new(),
-                },
-                Party {
-                    name: customer.name,
-                    address: customer.address,
-                    tax_id: customer.tax_id,
-                    emails: customer.emails,
-                },
-            )
-        }
-    };
-    Ok(Printable {
-        detail,
-        seller,
-        customer,
-    })
 }

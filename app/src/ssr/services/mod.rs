@@ -7,6 +7,8 @@ pub mod audit;
 pub mod audit_log;
 pub mod customers;
 pub mod dashboard;
+pub mod invoice_payments;
+pub mod invoice_views;
 pub mod invoices;
 pub mod organization_settings;
 pub mod passkeys;

@@ -1,0 +1,458 @@
+//! Reading invoices: the list and its totals per status, one document with
+//! its payments, credit notes and history, and what a printed copy shows.
+//! (Writing them is `invoices`.)
+
+use crate::api::invoices::{
+    AuditEntry, InvoiceDetail, InvoiceFilter, InvoicePage, InvoiceRow, LineDetail, LinkedDocument,
+    PaymentView, StatusTotal,
+};
+use crate::domain::invoice::{self, PriceMode, parse_date};
+use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
+use crate::domain::money::Currency;
+use crate::error::AppError;
+use crate::ssr::entities::{
+    audit_event, customer, invoice as invoice_entity, invoice_line, organization, payment,
+};
+use crate::ssr::errors::internal;
+use crate::ssr::services::audit;
+use crate::ssr::services::customers::{self, lookup_key, starts_with};
+use crate::ssr::services::invoices::{
+    KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal,
+    document_content, find, lines_of, seal_hash,
+};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use time::Date;
+use uuid::Uuid;
+
+fn facts(row: &invoice_entity::Model) -> StatusFacts {
+    StatusFacts {
+        issued: row.issued_at.is_some(),
+        voided: row.voided_at.is_some(),
+        amount_due: Decimal::from(row.total_minor - row.credited_minor),
+        paid: Decimal::from(row.paid_minor),
+        due_date: row.due_date,
+    }
+}
+
+/// The SQL condition of a derived status, mirroring `InvoiceStatus::derive`.
+fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
+    use invoice_entity::Column as C;
+    use sea_orm::sea_query::ExprTrait;
+    let issued = Condition::all()
+        .add(C::IssuedAt.is_not_null())
+        .add(C::VoidedAt.is_null());
+    let settled: SimpleExpr = Expr::col(C::PaidMinor)
+        .add(Expr::col(C::CreditedMinor))
+        .gte(Expr::col(C::TotalMinor));
+    let open: SimpleExpr = Expr::col(C::PaidMinor)
+        .add(Expr::col(C::CreditedMinor))
+        .lt(Expr::col(C::TotalMinor));
+    match status {
+        InvoiceStatus::Draft => Condition::all()
+            .add(C::IssuedAt.is_null())
+            .add(C::VoidedAt.is_null()),
+        InvoiceStatus::Void => Condition::all().add(C::VoidedAt.is_not_null()),
+        InvoiceStatus::Paid => issued.add(settled),
+        InvoiceStatus::Overdue => issued.add(open).add(C::DueDate.lt(today)),
+        InvoiceStatus::PartiallyPaid => issued
+            .add(open)
+            .add(C::DueDate.gte(today))
+            .add(C::PaidMinor.gt(0)),
+        InvoiceStatus::Unpaid => issued
+            .add(open)
+            .add(C::DueDate.gte(today))
+            .add(C::PaidMinor.eq(0)),
+    }
+}
+
+/// The condition for the filter's customer, dates and search (status and
+/// page apart): invoices only, never credit notes.
+async fn filter_scope(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    filter: &InvoiceFilter,
+) -> Result<Condition, AppError> {
+    use invoice_entity::Column as C;
+    let mut scope = Condition::all()
+        .add(C::OrganizationId.eq(organization_id))
+        .add(C::Kind.eq(KIND_INVOICE));
+    if let Some(customer_id) = filter.customer_id {
+        scope = scope.add(C::CustomerId.eq(customer_id));
+    }
+    if let Some(from) = filter.from.as_deref().filter(|text| !text.is_empty()) {
+        scope = scope.add(C::IssueDate.gte(parse_date(from, "from")?));
+    }
+    if let Some(to) = filter.to.as_deref().filter(|text| !text.is_empty()) {
+        scope = scope.add(C::IssueDate.lte(parse_date(to, "to")?));
+    }
+    let query = filter.query.trim();
+    if !query.is_empty() {
+        let prefix = lookup_key(query);
+        let customer_ids: Vec<Uuid> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::Id)
+            .filter(customer::Column::OrganizationId.eq(organization_id))
+            .filter(starts_with(customer::Column::NameLookup, &prefix))
+            .limit(500)
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(internal)?;
+        let number = query.to_uppercase();
+        scope = scope.add(
+            Condition::any()
+                .add(starts_with(C::Number, &number))
+                .add(C::CustomerId.is_in(customer_ids)),
+        );
+    }
+
+    Ok(scope)
+}
+
+/// Invoices (not credit notes) matching the filter, newest first, in keyset
+/// pages.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    filter: &InvoiceFilter,
+    today: Date,
+) -> Result<InvoicePage, AppError> {
+    use invoice_entity::Column as C;
+    let scope = filter_scope(db, organization_id, filter).await?;
+    let mut page = scope.clone();
+    if let Some(status) = filter.status {
+        page = page.add(status_condition(status, today));
+    }
+    if let Some(after) = filter.after {
+        let last = find(db, organization_id, after).await?;
+        let (before_date, before_id) = if filter.oldest_first {
+            (C::IssueDate.gt(last.issue_date), C::Id.gt(last.id))
+        } else {
+            (C::IssueDate.lt(last.issue_date), C::Id.lt(last.id))
+        };
+        page = page.add(
+            Condition::any().add(before_date).add(
+                Condition::all()
+                    .add(C::IssueDate.eq(last.issue_date))
+                    .add(before_id),
+            ),
+        );
+    }
+    let select = invoice_entity::Entity::find().filter(page);
+    let select = if filter.oldest_first {
+        select.order_by_asc(C::IssueDate).order_by_asc(C::Id)
+    } else {
+        select.order_by_desc(C::IssueDate).order_by_desc(C::Id)
+    };
+    let mut rows = select
+        .limit(PAGE_SIZE + 1)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let more = rows.len() as u64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next_after = more.then(|| rows.last().map(|row| row.id)).flatten();
+
+    let customer_ids: Vec<Uuid> = rows.iter().map(|row| row.customer_id).collect();
+    let names: Vec<(Uuid, String)> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .column(customer::Column::Name)
+        .filter(customer::Column::Id.is_in(customer_ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let currency = currency_of(&row)?;
+            Ok(InvoiceRow {
+                customer_name: names
+                    .iter()
+                    .find(|(id, _)| *id == row.customer_id)
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_default(),
+                status: InvoiceStatus::derive(&facts(&row), today),
+                total: currency.from_minor(row.total_minor),
+                balance: currency.from_minor(balance_minor(&row).max(0)),
+                id: row.id,
+                number: row.number,
+                issue_date: row.issue_date,
+                due_date: row.due_date,
+                currency: row.currency,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+
+    Ok(InvoicePage { rows, next_after })
+}
+
+/// How many invoices, and how much, per status and currency, for the
+/// filter's customer, dates and search. A separate call from the list: it
+/// reads every matching invoice, where a list page reads fifty.
+pub async fn status_totals(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    filter: &InvoiceFilter,
+    today: Date,
+) -> Result<Vec<StatusTotal>, AppError> {
+    use invoice_entity::Column as C;
+    let scope = filter_scope(db, organization_id, filter).await?;
+    let mut status_totals = Vec::new();
+    for status in ALL_STATUSES {
+        let sums: Vec<(String, i64, Option<i64>)> = invoice_entity::Entity::find()
+            .select_only()
+            .column(C::Currency)
+            .column_as(C::Id.count(), "count")
+            // PostgreSQL sums BIGINT as NUMERIC; cast back to read an i64.
+            .column_as(
+                Expr::from(sea_orm::sea_query::Func::cast_as(
+                    sea_orm::sea_query::Func::sum(Expr::col(C::TotalMinor)),
+                    sea_orm::sea_query::Alias::new("BIGINT"),
+                )),
+                "total",
+            )
+            .filter(scope.clone().add(status_condition(status, today)))
+            .group_by(C::Currency)
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(internal)?;
+        for (code, count, total) in sums {
+            let currency = Currency::parse(&code)
+                .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
+            status_totals.push(StatusTotal {
+                status,
+                count: u64::try_from(count).unwrap_or(0),
+                total: currency.from_minor(total.unwrap_or(0)),
+                currency: code,
+            });
+        }
+    }
+    Ok(status_totals)
+}
+
+fn linked(row: &invoice_entity::Model) -> Result<LinkedDocument, AppError> {
+    Ok(LinkedDocument {
+        id: row.id,
+        number: row.number.clone(),
+        total: currency_of(row)?.from_minor(row.total_minor),
+        issued: row.issued_at.is_some(),
+    })
+}
+
+/// Whether the stored rows still say what was sealed, and the seal's hash
+/// still matches its content.
+fn seal_intact(row: &invoice_entity::Model, lines: &[invoice_line::Model]) -> Option<bool> {
+    let (content, hash) = (row.sealed_content.as_ref()?, row.seal_hash.as_ref()?);
+    let sealed: serde_json::Value = serde_json::from_str(content).ok()?;
+    Some(seal_hash(content) == *hash && sealed["document"] == document_content(row, lines))
+}
+
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    id: Uuid,
+    today: Date,
+) -> Result<InvoiceDetail, AppError> {
+    let row = find(db, organization_id, id).await?;
+    let currency = currency_of(&row)?;
+    let lines = lines_of(db, id).await?;
+    let customer = customers::find(db, organization_id, row.customer_id).await?;
+    let entries = payment::Entity::find()
+        .filter(payment::Column::InvoiceId.eq(id))
+        .order_by_asc(payment::Column::CreatedAt)
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let reversed: Vec<Uuid> = entries
+        .iter()
+        .filter_map(|entry| entry.reverses_payment_id)
+        .collect();
+    let credit_notes = invoice_entity::Entity::find()
+        .filter(invoice_entity::Column::OrganizationId.eq(organization_id))
+        .filter(invoice_entity::Column::CreditedInvoiceId.eq(id))
+        .order_by_asc(invoice_entity::Column::CreatedAt)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let credited_invoice = match row.credited_invoice_id {
+        Some(credited) => Some(linked(&find(db, organization_id, credited).await?)?),
+        None => None,
+    };
+    let history = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .filter(audit_event::Column::ObjectId.eq(id))
+        .order_by_asc(audit_event::Column::Seq)
+        .all(db)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|event| AuditEntry {
+            at: event.occurred_at.unix_timestamp(),
+            actor: event.actor_kind,
+            action: event.action,
+            summary: event.summary,
+        })
+        .collect();
+
+    let mut taxes: Vec<invoice::TaxSummary> = Vec::new();
+    let mut line_details = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let tax_percent = line.tax_percent.as_deref().map(decimal).transpose()?;
+        let (net, tax) = (
+            currency.from_minor(line.net_minor),
+            currency.from_minor(line.tax_minor),
+        );
+        if let (Some(name), Some(percent)) = (&line.tax_name, tax_percent) {
+            match taxes
+                .iter_mut()
+                .find(|row| row.name == *name && row.percent == percent)
+            {
+                Some(row) => {
+                    row.net += net;
+                    row.tax += tax;
+                }
+                None => taxes.push(invoice::TaxSummary {
+                    name: name.clone(),
+                    percent,
+                    net,
+                    tax,
+                }),
+            }
+        }
+        line_details.push(LineDetail {
+            description: line.description.clone(),
+            quantity: decimal(&line.quantity)?,
+            unit_price: decimal(&line.unit_price)?,
+            discount_percent: decimal(&line.discount_percent)?,
+            tax_rate_id: line.tax_rate_id,
+            tax_name: line.tax_name.clone(),
+            tax_percent,
+            net,
+            tax,
+            gross: currency.from_minor(line.gross_minor),
+        });
+    }
+    Ok(InvoiceDetail {
+        id: row.id,
+        is_credit_note: row.kind == KIND_CREDIT_NOTE,
+        number: row.number.clone(),
+        status: InvoiceStatus::derive(&facts(&row), today),
+        customer_id: customer.id,
+        customer_name: customer.name,
+        currency: row.currency.clone(),
+        issue_date: row.issue_date,
+        due_date: row.due_date,
+        price_mode: PriceMode::parse(&row.price_mode).unwrap_or_default(),
+        discount_percent: decimal(&row.discount_percent)?,
+        notes: row.notes.clone(),
+        terms: row.terms.clone(),
+        net: currency.from_minor(row.net_minor),
+        tax: currency.from_minor(row.tax_minor),
+        total: currency.from_minor(row.total_minor),
+        taxes,
+        paid: currency.from_minor(row.paid_minor),
+        credited: currency.from_minor(row.credited_minor),
+        balance: currency.from_minor(balance_minor(&row).max(0)),
+        payments: entries
+            .iter()
+            .map(|entry| PaymentView {
+                id: entry.id,
+                paid_on: entry.paid_on,
+                amount: currency.from_minor(entry.amount_minor),
+                method: entry.method.clone(),
+                reference: entry.reference.clone(),
+                reversed: reversed.contains(&entry.id),
+            })
+            .collect(),
+        credit_notes: credit_notes.iter().map(linked).collect::<Result<_, _>>()?,
+        credited_invoice,
+        seal_intact: seal_intact(&row, &lines),
+        seal_hash: row.seal_hash.clone(),
+        void_reason: row.void_reason.clone(),
+        lines: line_details,
+        history,
+    })
+}
+
+/// A party named on a document: the seller or the customer.
+#[derive(Debug, Clone, Default)]
+pub struct Party {
+    pub name: String,
+    pub address: String,
+    pub tax_id: String,
+    pub emails: String,
+}
+
+impl Party {
+    fn from_sealed(value: &serde_json::Value) -> Self {
+        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+        Self {
+            name: text("name"),
+            address: text("address"),
+            tax_id: text("tax_id"),
+            emails: text("emails"),
+        }
+    }
+}
+
+/// Everything a printed document shows. An issued document names the seller
+/// and customer as its seal recorded them; a draft, as they are now.
+pub struct Printable {
+    pub detail: InvoiceDetail,
+    pub seller: Party,
+    pub customer: Party,
+}
+
+pub async fn printable(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    id: Uuid,
+    today: Date,
+) -> Result<Printable, AppError> {
+    let detail = detail(db, organization_id, id, today).await?;
+    let row = find(db, organization_id, id).await?;
+    let sealed = row
+        .sealed_content
+        .as_deref()
+        .and_then(|content| serde_json::from_str::<serde_json::Value>(content).ok());
+    let (seller, customer) = match sealed {
+        Some(sealed) => (
+            Party::from_sealed(&sealed["seller"]),
+            Party::from_sealed(&sealed["customer"]),
+        ),
+        None => {
+            let customer = customers::find(db, organization_id, row.customer_id).await?;
+            let seller = organization::Entity::find_by_id(organization_id)
+                .one(db)
+                .await
+                .map_err(internal)?
+                .ok_or(AppError::NotFound)?;
+            let settings = audit::settings(db, organization_id).await?;
+            (
+                Party {
+                    name: seller.name,
+                    address: settings.address,
+                    tax_id: settings.tax_id,
+                    emails: String::new(),
+                },
+                Party {
+                    name: customer.name,
+                    address: customer.address,
+                    tax_id: customer.tax_id,
+                    emails: customer.emails,
+                },
+            )
+        }
+    };
+    Ok(Printable {
+        detail,
+        seller,
+        customer,
+    })
+}
