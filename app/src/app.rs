@@ -2,13 +2,13 @@
 
 use crate::components::app_shell::AppShell;
 use crate::pages::{
-    account::AccountPage, audit_log::AuditLogPage, customers::CustomersPage,
-    dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
-    invoice_editor::InvoiceEditorPage, invoice_view::InvoiceViewPage, invoices::InvoicesPage,
-    landing::LandingPage, not_found::NotFoundPage, organization::OrganizationPage,
-    products::ProductsPage, reset_password::ResetPasswordPage,
-    security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
-    sign_up::SignUpPage, verify_sign_in::VerifySignInPage,
+    access_report::AccessReportPage, account::AccountPage, audit_log::AuditLogPage,
+    customers::CustomersPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
+    invitation::InvitationPage, invoice_editor::InvoiceEditorPage, invoice_view::InvoiceViewPage,
+    invoices::InvoicesPage, landing::LandingPage, not_found::NotFoundPage,
+    organization::OrganizationPage, products::ProductsPage, reset_password::ResetPasswordPage,
+    roles::RolesPage, security_activity::SecurityActivityPage, sessions::SessionsPage,
+    sign_in::SignInPage, sign_up::SignUpPage, team::TeamPage, verify_sign_in::VerifySignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("sign-in/verify") view=VerifySignInPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />
+                <Route path=path!("invitation") view=InvitationPage />
                 <ParentRoute path=path!("app") view=AppShell>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("sessions") view=SessionsPage />
@@ -73,6 +74,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("customers") view=CustomersPage />
                     <Route path=path!("products") view=ProductsPage />
                     <Route path=path!("audit") view=AuditLogPage />
+                    <Route path=path!("team") view=TeamPage />
+                    <Route path=path!("team/roles") view=RolesPage />
+                    <Route path=path!("team/access") view=AccessReportPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -6,6 +6,7 @@
 
 use ledgerlock_app::api::invoices::{InvoiceFilter, InvoiceForm, LineForm};
 use ledgerlock_app::domain::invoice_status::InvoiceStatus;
+use ledgerlock_app::ssr::access::{CustomerReach, Tenant};
 use ledgerlock_app::ssr::entities::{customer, invoice, membership, user};
 use ledgerlock_app::ssr::pdf;
 use ledgerlock_app::ssr::services::audit::{Actor, Scope};
@@ -56,6 +57,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?
         .ok_or("no organization")?
         .organization_id;
+    // The owner's view: every customer.
+    let tenant = Tenant {
+        organization_id,
+        customers: CustomerReach::All,
+    };
     let count = invoice::Entity::find()
         .filter(invoice::Column::OrganizationId.eq(organization_id))
         .count(&db)
@@ -65,7 +71,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let first = InvoiceFilter::default();
 
     measure("invoice list, first page", 200, |_| {
-        invoice_views::list(&db, organization_id, &first, today)
+        invoice_views::list(&db, tenant, &first, today)
     })
     .await?;
     // A cursor in the middle of the list, chosen once (not timed).
@@ -85,7 +91,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ..InvoiceFilter::default()
     };
     measure("invoice list, a page halfway down", 200, |_| {
-        invoice_views::list(&db, organization_id, &deep, today)
+        invoice_views::list(&db, tenant, &deep, today)
     })
     .await?;
     let overdue = InvoiceFilter {
@@ -93,24 +99,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ..InvoiceFilter::default()
     };
     measure("invoice list, overdue only", 200, |_| {
-        invoice_views::list(&db, organization_id, &overdue, today)
+        invoice_views::list(&db, tenant, &overdue, today)
     })
     .await?;
     measure("totals per status (all invoices, one call)", 5, |_| {
-        invoice_views::status_totals(&db, organization_id, &first, today)
+        invoice_views::status_totals(&db, tenant, &first, today)
     })
     .await?;
     let prefixes = [
         "alp", "bal", "cob", "del", "emb", "fjo", "gra", "har", "iri", "jun",
     ];
     measure("customer search", 200, |run| {
-        customers::list(
-            &db,
-            organization_id,
-            prefixes[run % prefixes.len()],
-            None,
-            false,
-        )
+        customers::list(&db, tenant, prefixes[run % prefixes.len()], None, false)
     })
     .await?;
 
@@ -119,6 +119,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         actor: Actor::User(owner.id),
         request_id: "bench".into(),
         client_ip: String::new(),
+        customers: CustomerReach::All,
     };
     let customer_id = customer::Entity::find()
         .filter(customer::Column::OrganizationId.eq(organization_id))
@@ -168,7 +169,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     invoices::issue(&db, &scope, long, time::OffsetDateTime::now_utc())
         .await
         .map_err(|error| format!("{error:?}"))?;
-    let document = invoice_views::printable(&db, organization_id, long, today)
+    let document = invoice_views::printable(&db, tenant, long, today)
         .await
         .map_err(|error| format!("{error:?}"))?;
     let mut pages = 0;

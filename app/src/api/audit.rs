@@ -42,12 +42,13 @@ pub async fn list_audit_events(
     #[server(default)] action: String,
     #[server(default)] before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::audit_log};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        audit_log::list(&request.state.db, caller.organization_id, &action, before).await
+        let member = request.require_member(Permission::AuditRead).await?;
+        audit_log::list(&request.state.db, member.tenant(), &action, before).await
     }
     .await;
     request.respond(result)
@@ -56,12 +57,18 @@ pub async fn list_audit_events(
 /// Walks the organization's whole chain.
 #[server(prefix = "/api", endpoint = "audit/verify")]
 pub async fn verify_audit_chain() -> Result<ChainStatus, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::audit};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        let check = audit::verify(&request.state.db, caller.organization_id).await?;
+        let member = request.require_member(Permission::AuditRead).await?;
+        // The chain spans every customer: a member limited to some of them
+        // reads their own events, but does not walk the whole chain.
+        if member.limited_to_customers {
+            return Err(AppError::Forbidden);
+        }
+        let check = audit::verify(&request.state.db, member.caller.organization_id).await?;
         Ok(ChainStatus {
             intact: check.broken.is_none(),
             events: check.events,

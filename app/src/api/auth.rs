@@ -12,9 +12,23 @@ pub struct Viewer {
     pub organization_name: String,
     pub role: String,
     pub is_owner: bool,
+    /// Permission names the member holds: the interface hides what they may
+    /// not do (the server refuses it anyway).
+    pub permissions: Vec<String>,
+    pub limited_to_customers: bool,
+    /// More than one lets the header offer a switch.
+    pub organization_count: u64,
     /// The organization requires a second factor and this user has none yet:
     /// the app shell leads them to set one up.
     pub must_set_up_second_factor: bool,
+}
+
+impl Viewer {
+    pub fn can(&self, permission: crate::domain::Permission) -> bool {
+        self.permissions
+            .iter()
+            .any(|name| name == permission.as_str())
+    }
 }
 
 /// Creates a user, their organization and owner membership, then signs in.

@@ -38,14 +38,15 @@ pub async fn list_customers(
     #[server(default)] after: Option<Uuid>,
     #[server(default)] include_archived: bool,
 ) -> Result<CustomerPage, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::customers};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::CustomersRead).await?;
         customers::list(
             &request.state.db,
-            caller.organization_id,
+            member.tenant(),
             &query,
             after,
             include_archived,
@@ -58,12 +59,13 @@ pub async fn list_customers(
 
 #[server(prefix = "/api", endpoint = "customers/get")]
 pub async fn get_customer(id: Uuid) -> Result<CustomerView, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::customers};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        customers::get(&request.state.db, caller.organization_id, id).await
+        let member = request.require_member(Permission::CustomersRead).await?;
+        customers::get(&request.state.db, member.tenant(), id).await
     }
     .await;
     request.respond(result)
@@ -81,12 +83,13 @@ pub async fn save_customer(
     #[server(default)] payment_terms_days: String,
     #[server(default)] notes: String,
 ) -> Result<Uuid, AppError> {
+    use crate::domain::Permission;
     use crate::domain::customer::{CustomerDetails, CustomerInput};
     use crate::ssr::{request::RequestContext, services::customers};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::CustomersWrite).await?;
         let details = CustomerDetails::parse(&CustomerInput {
             name: &name,
             emails: &emails,
@@ -99,7 +102,7 @@ pub async fn save_customer(
         let now = time::OffsetDateTime::now_utc();
         customers::save(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             id,
             &details,
             now,
@@ -113,15 +116,16 @@ pub async fn save_customer(
 /// Archives a customer (hidden from pickers, history kept) or restores one.
 #[server(prefix = "/api", endpoint = "customers/archive")]
 pub async fn archive_customer(id: Uuid, archived: bool) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::customers};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::CustomersWrite).await?;
         let now = time::OffsetDateTime::now_utc();
         customers::archive(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             id,
             archived,
             now,

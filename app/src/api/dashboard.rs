@@ -38,9 +38,9 @@ pub async fn dashboard_summary() -> Result<DashboardFigures, AppError> {
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_membership().await?;
         let today = time::OffsetDateTime::now_utc().date();
-        dashboard::summary(&request.state, &caller, today).await
+        dashboard::summary(&request.state, &member, today).await
     }
     .await;
     request.respond(result)

@@ -172,13 +172,14 @@ pub struct InvoiceFilter {
 
 #[server(prefix = "/api", endpoint = "invoices/list", input = Json)]
 pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesRead).await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoice_views::list(&request.state.db, caller.organization_id, &filter, today).await
+        invoice_views::list(&request.state.db, member.tenant(), &filter, today).await
     }
     .await;
     request.respond(result)
@@ -187,14 +188,14 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
 /// Counts and totals per status for the filter (its status and cursor apart).
 #[server(prefix = "/api", endpoint = "invoices/status_totals", input = Json)]
 pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTotal>, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesRead).await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoice_views::status_totals(&request.state.db, caller.organization_id, &filter, today)
-            .await
+        invoice_views::status_totals(&request.state.db, member.tenant(), &filter, today).await
     }
     .await;
     request.respond(result)
@@ -202,13 +203,14 @@ pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTo
 
 #[server(prefix = "/api", endpoint = "invoices/get")]
 pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_views};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesRead).await?;
         let today = time::OffsetDateTime::now_utc().date();
-        invoice_views::detail(&request.state.db, caller.organization_id, id, today).await
+        invoice_views::detail(&request.state.db, member.tenant(), id, today).await
     }
     .await;
     request.respond(result)
@@ -218,15 +220,16 @@ pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
 /// Issued documents cannot change.
 #[server(prefix = "/api", endpoint = "invoices/save_draft", input = Json)]
 pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesWrite).await?;
         let now = time::OffsetDateTime::now_utc();
         invoices::save_draft(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             id,
             &form,
             now,
@@ -239,13 +242,14 @@ pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, App
 
 #[server(prefix = "/api", endpoint = "invoices/delete_draft")]
 pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesWrite).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::delete_draft(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoices::delete_draft(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)
@@ -255,13 +259,14 @@ pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
 /// it; answers the number.
 #[server(prefix = "/api", endpoint = "invoices/issue")]
 pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesIssue).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::issue(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoices::issue(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)
@@ -275,11 +280,12 @@ pub async fn record_payment(
     #[server(default)] method: String,
     #[server(default)] reference: String,
 ) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::PaymentsRecord).await?;
         let now = time::OffsetDateTime::now_utc();
         let payment = invoice_payments::NewPayment {
             paid_on: &paid_on,
@@ -289,7 +295,7 @@ pub async fn record_payment(
         };
         invoice_payments::record_payment(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             id,
             &payment,
             now,
@@ -303,13 +309,14 @@ pub async fn record_payment(
 /// Records the remaining balance as paid today.
 #[server(prefix = "/api", endpoint = "invoices/mark_paid")]
 pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::PaymentsRecord).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoice_payments::mark_paid(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoice_payments::mark_paid(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)
@@ -318,13 +325,14 @@ pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
 /// Reverses the invoice's payments with reversal entries (history stays).
 #[server(prefix = "/api", endpoint = "invoices/mark_unpaid")]
 pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_payments};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::PaymentsRecord).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoice_payments::mark_unpaid(&request.state.db, &request.audit_scope(&caller), id, now)
+        invoice_payments::mark_unpaid(&request.state.db, &request.audit_scope(&member), id, now)
             .await
     }
     .await;
@@ -334,15 +342,16 @@ pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
 /// Voids an issued document; it keeps its number. A reason is required.
 #[server(prefix = "/api", endpoint = "invoices/void")]
 pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesVoid).await?;
         let now = time::OffsetDateTime::now_utc();
         invoices::void(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             id,
             &reason,
             now,
@@ -357,13 +366,14 @@ pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
 /// its lines, to adjust and issue. Answers the draft's id.
 #[server(prefix = "/api", endpoint = "invoices/credit_note")]
 pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::InvoicesVoid).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::start_credit_note(&request.state.db, &request.audit_scope(&caller), id, now).await
+        invoices::start_credit_note(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)

@@ -12,12 +12,13 @@ pub struct OrganizationSecurity {
 
 #[server(prefix = "/api", endpoint = "organization/settings")]
 pub async fn organization_settings() -> Result<OrganizationSecurity, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        organization_settings::settings(&request.state, &caller).await
+        let member = request.require_member(Permission::SettingsManage).await?;
+        organization_settings::settings(&request.state, &member).await
     }
     .await;
     request.respond(result)
@@ -27,15 +28,16 @@ pub async fn organization_settings() -> Result<OrganizationSecurity, AppError> {
 /// every member (owners; a recent confirmation is needed).
 #[server(prefix = "/api", endpoint = "organization/second_factor_policy")]
 pub async fn set_second_factor_policy(#[server(default)] required: bool) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::SettingsManage).await?;
         let now = time::OffsetDateTime::now_utc();
         organization_settings::set_second_factor_policy(
             &request.state,
-            &caller,
+            &member,
             required,
             &request.client,
             now,
@@ -59,12 +61,13 @@ pub struct BillingSettings {
 
 #[server(prefix = "/api", endpoint = "organization/billing")]
 pub async fn billing_identity() -> Result<BillingSettings, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        organization_settings::billing(&request.state, &caller).await
+        let member = request.require_member(Permission::SettingsManage).await?;
+        organization_settings::billing(&request.state, &member).await
     }
     .await;
     request.respond(result)
@@ -82,12 +85,13 @@ pub async fn save_billing_identity(
     #[server(default)] credit_note_number_yearly: bool,
 ) -> Result<(), AppError> {
     use crate::domain::FieldError;
+    use crate::domain::Permission;
     use crate::domain::numbering::NumberFormat;
     use crate::ssr::{request::RequestContext, services::organization_settings};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::SettingsManage).await?;
         let named =
             |field: &'static str| move |error: FieldError| FieldError::new(field, error.message);
         let invoice = NumberFormat::parse(&invoice_number_format, invoice_number_yearly)
@@ -112,12 +116,52 @@ pub async fn save_billing_identity(
         };
         organization_settings::save_billing(
             &request.state,
-            &caller,
-            &request.audit_scope(&caller),
+            &member,
+            &request.audit_scope(&member),
             &identity,
             now,
         )
         .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// One of the organizations the signed-in user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub role_label: String,
+    pub current: bool,
+}
+
+#[server(prefix = "/api", endpoint = "organizations/mine")]
+pub async fn my_organizations() -> Result<Vec<OrganizationChoice>, AppError> {
+    use crate::ssr::{request::RequestContext, services::organizations};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_signed_in().await?;
+        organizations::of_user(&request.state.db, &caller).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Works in another of the user's organizations from now on (this session).
+#[server(prefix = "/api", endpoint = "organizations/switch")]
+pub async fn switch_organization(id: uuid::Uuid) -> Result<(), AppError> {
+    use crate::ssr::{auth, request::RequestContext, services::organizations};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_signed_in().await?;
+        let now = time::OffsetDateTime::now_utc();
+        organizations::check_switch(&request.state.db, &caller, id, &request.client, now).await?;
+        auth::switch_organization(&request.session, id).await?;
+        request.redirect("/app");
+        Ok(())
     }
     .await;
     request.respond(result)

@@ -25,12 +25,13 @@ pub struct ProductView {
 
 #[server(prefix = "/api", endpoint = "tax_rates/list")]
 pub async fn list_tax_rates() -> Result<Vec<TaxRateView>, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        products::tax_rates(&request.state.db, caller.organization_id).await
+        let member = request.require_member(Permission::ProductsRead).await?;
+        products::tax_rates(&request.state.db, member.caller.organization_id).await
     }
     .await;
     request.respond(result)
@@ -38,12 +39,13 @@ pub async fn list_tax_rates() -> Result<Vec<TaxRateView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "tax_rates/create")]
 pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppError> {
+    use crate::domain::Permission;
     use crate::domain::{FieldError, invoice::parse_percent};
     use crate::ssr::{request::RequestContext, services::products};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::ProductsWrite).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
             return Err(FieldError::new(
@@ -59,7 +61,7 @@ pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppE
         let now = time::OffsetDateTime::now_utc();
         products::create_tax_rate(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             name,
             percent,
             now,
@@ -72,12 +74,13 @@ pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppE
 
 #[server(prefix = "/api", endpoint = "products/list")]
 pub async fn list_products(#[server(default)] query: String) -> Result<Vec<ProductView>, AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
-        products::list(&request.state.db, caller.organization_id, &query).await
+        let member = request.require_member(Permission::ProductsRead).await?;
+        products::list(&request.state.db, member.caller.organization_id, &query).await
     }
     .await;
     request.respond(result)
@@ -93,12 +96,13 @@ pub async fn create_product(
     #[server(default)]
     tax_rate_id: String,
 ) -> Result<Uuid, AppError> {
+    use crate::domain::Permission;
     use crate::domain::{FieldError, invoice::parse_price};
     use crate::ssr::{request::RequestContext, services::products};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::ProductsWrite).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
             return Err(FieldError::new("name", "Enter a name of up to 200 characters.").into());
@@ -129,7 +133,7 @@ pub async fn create_product(
         let now = time::OffsetDateTime::now_utc();
         products::create(
             &request.state.db,
-            &request.audit_scope(&caller),
+            &request.audit_scope(&member),
             &product,
             now,
         )
@@ -141,13 +145,14 @@ pub async fn create_product(
 
 #[server(prefix = "/api", endpoint = "products/archive")]
 pub async fn archive_product(id: Uuid) -> Result<(), AppError> {
+    use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};
 
     let request = RequestContext::capture()?;
     let result = async {
-        let caller = request.require_caller().await?;
+        let member = request.require_member(Permission::ProductsWrite).await?;
         let now = time::OffsetDateTime::now_utc();
-        products::archive(&request.state.db, &request.audit_scope(&caller), id, now).await
+        products::archive(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)

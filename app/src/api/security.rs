@@ -16,26 +16,23 @@ pub struct SecurityEventView {
     pub who: Option<String>,
 }
 
-/// The caller's own security events, or with `organization` (owners only)
+/// The caller's own security events, or with `organization` (team managers)
 /// everyone's in the organization. The newest 200.
 #[server(prefix = "/api", endpoint = "security/activity")]
 pub async fn security_activity(
     #[server(default)] organization: bool,
 ) -> Result<Vec<SecurityEventView>, AppError> {
+    use crate::ssr::request::RequestContext;
     use crate::ssr::services::security_log::{Scope, recent};
-    use crate::ssr::{request::RequestContext, services::accounts};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let scope = if organization {
-            let viewer = accounts::viewer(&request.state, &caller)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            if !viewer.is_owner {
-                return Err(AppError::Forbidden);
-            }
-            Scope::Organization(caller.organization_id)
+            let member = request
+                .require_member(crate::domain::Permission::TeamManage)
+                .await?;
+            Scope::Organization(member.caller.organization_id)
         } else {
             Scope::User(caller.user_id)
         };

@@ -1,6 +1,8 @@
 //! The frame around every signed-in page: header, navigation, sign-out.
 
-use crate::api::auth::{SignOut, me};
+use crate::api::auth::{SignOut, Viewer, me};
+use crate::api::organization::{SwitchOrganization, my_organizations};
+use crate::domain::Permission;
 use crate::domain::next_path::sign_in_url;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -40,16 +42,18 @@ pub fn AppShell() -> impl IntoView {
                             <header class="app-header">
                                 <A href="/app" attr:class="brand">"Ledgerlock"</A>
                                 <span class="organization">{viewer.organization_name.clone()}</span>
+                                {(viewer.organization_count > 1).then(|| view! { <OrganizationSwitch /> })}
                                 <nav class="app-nav" aria-label="Main">
                                     <A href="/app" exact=true>"Dashboard"</A>
-                                    <A href="/app/invoices">"Invoices"</A>
-                                    <A href="/app/customers">"Customers"</A>
-                                    <A href="/app/products">"Products"</A>
-                                    <A href="/app/audit">"Audit log"</A>
+                                    {viewer.can(Permission::InvoicesRead).then(|| view! { <A href="/app/invoices">"Invoices"</A> })}
+                                    {viewer.can(Permission::CustomersRead).then(|| view! { <A href="/app/customers">"Customers"</A> })}
+                                    {viewer.can(Permission::ProductsRead).then(|| view! { <A href="/app/products">"Products"</A> })}
+                                    {viewer.can(Permission::AuditRead).then(|| view! { <A href="/app/audit">"Audit log"</A> })}
+                                    {viewer.can(Permission::TeamManage).then(|| view! { <A href="/app/team">"Team"</A> })}
                                     <A href="/app/sessions">"Sessions"</A>
                                     <A href="/app/security">"Security activity"</A>
                                     <A href="/app/account">"Account"</A>
-                                    {viewer.is_owner.then(|| view! { <A href="/app/organization">"Organization"</A> })}
+                                    {viewer.can(Permission::SettingsManage).then(|| view! { <A href="/app/organization">"Organization"</A> })}
                                 </nav>
                                 <div class="account">
                                     <span class="user" title=viewer.email.clone()>{viewer.name.clone()}</span>
@@ -70,5 +74,33 @@ pub fn AppShell() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Whether the signed-in member holds `permission`, for pages inside the
+/// shell deciding what to offer. (The server decides what is allowed.)
+pub fn can(permission: Permission) -> bool {
+    use_context::<Viewer>().is_some_and(|viewer| viewer.can(permission))
+}
+
+/// Moves this session to another of the user's organizations.
+#[component]
+fn OrganizationSwitch() -> impl IntoView {
+    let switch = ServerAction::<SwitchOrganization>::new();
+    let choices = LocalResource::new(my_organizations);
+    view! {
+        <ActionForm action=switch attr:class="inline organization-switch">
+            <label class="visually-hidden" for="organization-switch">"Organization"</label>
+            <select id="organization-switch" name="id">
+                {move || choices.get().and_then(Result::ok).map(|choices| {
+                    choices.into_iter().map(|choice| view! {
+                        <option value=choice.id.to_string() selected=choice.current>
+                            {format!("{} ({})", choice.name, choice.role_label)}
+                        </option>
+                    }).collect_view()
+                })}
+            </select>
+            <button type="submit" class="link">"Switch"</button>
+        </ActionForm>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod app_shell;
 pub mod confirm_identity;
+pub mod customer_picker;
 pub mod form;
 pub mod money;
 pub mod passkey_ceremony;

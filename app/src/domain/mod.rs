@@ -14,8 +14,9 @@ mod names;
 pub mod next_path;
 pub mod numbering;
 mod password;
+pub mod permission;
 pub mod recovery_code;
-mod role;
+pub mod role;
 mod security_event;
 mod session_policy;
 pub mod totp;
@@ -30,6 +31,7 @@ pub use password::{
     NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PasswordContext, Strength,
     check as check_password, normalize_password,
 };
+pub use permission::{Permission, Permissions};
 pub use role::Role;
 pub use security_event::SecurityEventKind;
 pub use session_policy::{STEP_UP_WINDOW, SessionPolicy, recently_confirmed};

@@ -21,9 +21,20 @@ pub enum SecurityEventKind {
     /// A passkey answered with a signature counter that did not move
     /// forward: the authenticator may have been copied.
     PasskeyCloneSuspected,
+    MemberInvited,
+    InvitationRevoked,
+    InvitationAccepted,
+    MemberRoleChanged,
+    MemberCustomersChanged,
+    MemberRemoved,
+    OwnershipTransferred,
+    RoleCreated,
+    RoleChanged,
+    RoleDeleted,
+    OrganizationSwitched,
 }
 
-const ALL: [SecurityEventKind; 16] = [
+const ALL: [SecurityEventKind; 27] = [
     SecurityEventKind::SignUp,
     SecurityEventKind::SignIn,
     SecurityEventKind::SignInFailed,
@@ -40,6 +51,17 @@ const ALL: [SecurityEventKind; 16] = [
     SecurityEventKind::RecoveryCodesRegenerated,
     SecurityEventKind::SecondFactorPolicyChanged,
     SecurityEventKind::PasskeyCloneSuspected,
+    SecurityEventKind::MemberInvited,
+    SecurityEventKind::InvitationRevoked,
+    SecurityEventKind::InvitationAccepted,
+    SecurityEventKind::MemberRoleChanged,
+    SecurityEventKind::MemberCustomersChanged,
+    SecurityEventKind::MemberRemoved,
+    SecurityEventKind::OwnershipTransferred,
+    SecurityEventKind::RoleCreated,
+    SecurityEventKind::RoleChanged,
+    SecurityEventKind::RoleDeleted,
+    SecurityEventKind::OrganizationSwitched,
 ];
 
 impl SecurityEventKind {
@@ -61,6 +83,17 @@ impl SecurityEventKind {
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::SecondFactorPolicyChanged => "second_factor_policy_changed",
             Self::PasskeyCloneSuspected => "passkey_clone_suspected",
+            Self::MemberInvited => "member_invited",
+            Self::InvitationRevoked => "invitation_revoked",
+            Self::InvitationAccepted => "invitation_accepted",
+            Self::MemberRoleChanged => "member_role_changed",
+            Self::MemberCustomersChanged => "member_customers_changed",
+            Self::MemberRemoved => "member_removed",
+            Self::OwnershipTransferred => "ownership_transferred",
+            Self::RoleCreated => "role_created",
+            Self::RoleChanged => "role_changed",
+            Self::RoleDeleted => "role_deleted",
+            Self::OrganizationSwitched => "organization_switched",
         }
     }
 
@@ -87,6 +120,17 @@ impl SecurityEventKind {
             Self::RecoveryCodesRegenerated => "New recovery codes",
             Self::SecondFactorPolicyChanged => "Two-step verification rule changed",
             Self::PasskeyCloneSuspected => "Passkey refused: possibly copied",
+            Self::MemberInvited => "Member invited",
+            Self::InvitationRevoked => "Invitation revoked",
+            Self::InvitationAccepted => "Invitation accepted",
+            Self::MemberRoleChanged => "Member's role changed",
+            Self::MemberCustomersChanged => "Member's customers changed",
+            Self::MemberRemoved => "Member removed",
+            Self::OwnershipTransferred => "Ownership transferred",
+            Self::RoleCreated => "Role created",
+            Self::RoleChanged => "Role changed",
+            Self::RoleDeleted => "Role deleted",
+            Self::OrganizationSwitched => "Switched organization",
         }
     }
 }

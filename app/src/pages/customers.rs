@@ -1,7 +1,9 @@
 //! Customers: search by name, add one, archive or restore.
 
 use crate::api::customers::{ArchiveCustomer, SaveCustomer, list_customers};
+use crate::components::app_shell::can;
 use crate::components::form::{Field, FormAlert};
+use crate::domain::Permission;
 use crate::domain::money::Currency;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +13,7 @@ use leptos_router::hooks::use_query_map;
 pub fn CustomersPage() -> impl IntoView {
     let save = ServerAction::<SaveCustomer>::new();
     let archive = ServerAction::<ArchiveCustomer>::new();
+    let may_write = can(Permission::CustomersWrite);
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let show_archived = move || query.read().get("archived").is_some();
@@ -62,7 +65,7 @@ pub fn CustomersPage() -> impl IntoView {
                                         <td>{customer.currency}</td>
                                         <td>{format!("{} days", customer.payment_terms_days)}</td>
                                         <td class="actions">
-                                            <ActionForm action=archive attr:class="inline">
+                                            <ActionForm action=archive attr:class="inline" attr:hidden=!may_write>
                                                 <input type="hidden" name="id" value=customer.id.to_string() />
                                                 <input type="hidden" name="archived" value=(!customer.archived).to_string() />
                                                 <button type="submit" class="link">{if customer.archived { "Restore" } else { "Archive" }}</button>
@@ -80,7 +83,7 @@ pub fn CustomersPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <section class="panel">
+        <section class="panel" hidden=!may_write>
             <h2>"New customer"</h2>
             <Show when=move || matches!(save.value().get(), Some(Ok(_)))>
                 <div class="notice" role="status">"Customer saved."</div>

@@ -5,9 +5,11 @@ use crate::api::invoices::{
     DeleteDraft, InvoiceDetail, IssueInvoice, MarkPaid, MarkUnpaid, RecordPayment, VoidInvoice,
     get_invoice, start_credit_note,
 };
+use crate::components::app_shell::can;
 use crate::components::form::{Field, FormAlert};
 use crate::components::money::format_money;
 use crate::components::time::format_utc;
+use crate::domain::Permission;
 use crate::domain::invoice_status::InvoiceStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -119,7 +121,13 @@ fn Document(
         );
     let invoice_id = detail.id;
     let is_credit_note = detail.is_credit_note;
-    let voidable = !matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)
+    // What this member may do (the server checks it again).
+    let may_write = can(Permission::InvoicesWrite);
+    let may_issue = can(Permission::InvoicesIssue);
+    let may_pay = can(Permission::PaymentsRecord);
+    let may_void = can(Permission::InvoicesVoid);
+    let voidable = may_void
+        && !matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)
         && detail.paid.is_zero()
         && detail.credited.is_zero();
     view! {
@@ -129,30 +137,34 @@ fn Document(
         </div>
         <div class="actions">
             <a class="button" href=format!("/app/invoices/{invoice_id}/pdf") rel="external" download>"Download PDF"</a>
-            <Show when=move || status == InvoiceStatus::Draft>
+            <Show when=move || status == InvoiceStatus::Draft && may_write>
                 <a class="button" href=format!("/app/invoices/{invoice_id}/edit")>"Edit"</a>
+            </Show>
+            <Show when=move || status == InvoiceStatus::Draft && may_issue>
                 <ActionForm action=issue attr:class="inline">
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <button type="submit" class="button primary">"Mark as sent"</button>
                 </ActionForm>
+            </Show>
+            <Show when=move || status == InvoiceStatus::Draft && may_write>
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <button type="submit" class="button danger">"Delete draft"</button>
                 </ActionForm>
             </Show>
-            <Show when=move || payable>
+            <Show when=move || payable && may_pay>
                 <ActionForm action=mark_paid attr:class="inline">
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <button type="submit" class="button primary">"Mark paid"</button>
                 </ActionForm>
             </Show>
-            <Show when=move || status == InvoiceStatus::Paid && !is_credit_note>
+            <Show when=move || status == InvoiceStatus::Paid && !is_credit_note && may_pay>
                 <ActionForm action=mark_unpaid attr:class="inline">
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <button type="submit" class="button">"Mark unpaid"</button>
                 </ActionForm>
             </Show>
-            <Show when=move || payable>
+            <Show when=move || payable && may_void>
                 <button type="button" class="button" on:click=move |_| { credit.dispatch(invoice_id); }>"Credit note"</button>
             </Show>
         </div>
@@ -204,7 +216,7 @@ fn Document(
             })}
             {detail.void_reason.clone().map(|reason| view! { <p class="alert">"Void: " {reason}</p> })}
         </section>
-        <Show when=move || payable>
+        <Show when=move || payable && may_pay>
             <section class="panel">
                 <h2>"Record a payment"</h2>
                 <ActionForm action=pay attr:class="stacked" attr:novalidate=true>

@@ -4,8 +4,10 @@
 use crate::api::invoices::{
     InvoiceFilter, IssueInvoice, MarkPaid, MarkUnpaid, invoice_status_totals, list_invoices,
 };
+use crate::components::app_shell::can;
 use crate::components::form::FormAlert;
 use crate::components::money::format_money;
+use crate::domain::Permission;
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,6 +19,10 @@ pub fn InvoicesPage() -> impl IntoView {
     let issue = ServerAction::<IssueInvoice>::new();
     let mark_paid = ServerAction::<MarkPaid>::new();
     let mark_unpaid = ServerAction::<MarkUnpaid>::new();
+    let (may_issue, may_pay) = (
+        can(Permission::InvoicesIssue),
+        can(Permission::PaymentsRecord),
+    );
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).filter(|value| !value.is_empty());
     let filter = move || InvoiceFilter {
@@ -85,11 +91,15 @@ pub fn InvoicesPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Invoices"</h1>
             <div class="actions">
-                <span class="muted">"Export CSV:"</span>
-                <a href="/app/export/invoices.csv" rel="external" download>"invoices"</a>
-                <a href="/app/export/payments.csv" rel="external" download>"payments"</a>
-                <a href="/app/export/customers.csv" rel="external" download>"customers"</a>
-                <A href="/app/invoices/new" attr:class="button primary">"New invoice"</A>
+                {can(Permission::Export).then(|| view! {
+                    <span class="muted">"Export CSV:"</span>
+                    <a href="/app/export/invoices.csv" rel="external" download>"invoices"</a>
+                    <a href="/app/export/payments.csv" rel="external" download>"payments"</a>
+                    <a href="/app/export/customers.csv" rel="external" download>"customers"</a>
+                })}
+                {can(Permission::InvoicesWrite).then(|| view! {
+                    <A href="/app/invoices/new" attr:class="button primary">"New invoice"</A>
+                })}
             </div>
         </div>
         <nav class="chips" aria-label="Status">
@@ -162,15 +172,15 @@ pub fn InvoicesPage() -> impl IntoView {
                                             <td class="number">{format_money(&row.currency, row.balance)}</td>
                                             <td><span class=format!("status status-{}", status.as_str())>{status.label()}</span></td>
                                             <td class="actions">
-                                                <ActionForm action=issue attr:class="inline" attr:hidden=status != InvoiceStatus::Draft>
+                                                <ActionForm action=issue attr:class="inline" attr:hidden=status != InvoiceStatus::Draft || !may_issue>
                                                     <input type="hidden" name="id" value=id.to_string() />
                                                     <button type="submit" class="link">"Mark sent"</button>
                                                 </ActionForm>
-                                                <ActionForm action=mark_paid attr:class="inline" attr:hidden=!matches!(status, InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::Overdue)>
+                                                <ActionForm action=mark_paid attr:class="inline" attr:hidden=!may_pay || !matches!(status, InvoiceStatus::Unpaid | InvoiceStatus::PartiallyPaid | InvoiceStatus::Overdue)>
                                                     <input type="hidden" name="id" value=id.to_string() />
                                                     <button type="submit" class="link">"Mark paid"</button>
                                                 </ActionForm>
-                                                <ActionForm action=mark_unpaid attr:class="inline" attr:hidden=status != InvoiceStatus::Paid>
+                                                <ActionForm action=mark_unpaid attr:class="inline" attr:hidden=status != InvoiceStatus::Paid || !may_pay>
                                                     <input type="hidden" name="id" value=id.to_string() />
                                                     <button type="submit" class="link">"Mark unpaid"</button>
                                                 </ActionForm>

@@ -3,7 +3,9 @@
 use crate::api::products::{
     ArchiveProduct, CreateProduct, CreateTaxRate, list_products, list_tax_rates,
 };
+use crate::components::app_shell::can;
 use crate::components::form::{Field, FormAlert};
+use crate::domain::Permission;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -13,6 +15,7 @@ pub fn ProductsPage() -> impl IntoView {
     let create_rate = ServerAction::<CreateTaxRate>::new();
     let create = ServerAction::<CreateProduct>::new();
     let archive = ServerAction::<ArchiveProduct>::new();
+    let may_write = can(Permission::ProductsWrite);
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
     let rates = Resource::new(move || create_rate.version().get(), |_| list_tax_rates());
@@ -57,7 +60,7 @@ pub fn ProductsPage() -> impl IntoView {
                                             <td class="number">{product.unit_price.to_string()}</td>
                                             <td>{tax}</td>
                                             <td class="actions">
-                                                <ActionForm action=archive attr:class="inline">
+                                                <ActionForm action=archive attr:class="inline" attr:hidden=!may_write>
                                                     <input type="hidden" name="id" value=product.id.to_string() />
                                                     <button type="submit" class="link">"Archive"</button>
                                                 </ActionForm>
@@ -73,7 +76,7 @@ pub fn ProductsPage() -> impl IntoView {
             })}
         </Suspense>
         <div class="columns">
-            <section class="panel">
+            <section class="panel" hidden=!may_write>
                 <h2>"New product"</h2>
                 <ActionForm action=create attr:class="stacked" attr:novalidate=true>
                     <FormAlert error />
@@ -110,7 +113,7 @@ pub fn ProductsPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-                <ActionForm action=create_rate attr:class="stacked" attr:novalidate=true>
+                <ActionForm action=create_rate attr:class="stacked" attr:hidden=!may_write attr:novalidate=true>
                     <FormAlert error=rate_error />
                     <Field label="Tax name" name="name" id="tax-name" error=rate_error />
                     <Field label="Percent" name="percent" id="tax-percent" error=rate_error />

@@ -240,6 +240,30 @@ pub async fn begin(session: &Session, auth: SessionAuth) -> Result<(), AppError>
     session.insert(AUTH_KEY, auth).await.map_err(internal)
 }
 
+/// Points the signed-in session at another of the user's organizations,
+/// under a new id (it is a change of privileges). The caller has checked
+/// the membership.
+pub async fn switch_organization(session: &Session, organization_id: Uuid) -> Result<(), AppError> {
+    let Some(auth) = session
+        .get::<SessionAuth>(AUTH_KEY)
+        .await
+        .map_err(internal)?
+    else {
+        return Err(AppError::Unauthenticated);
+    };
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                organization_id,
+                ..auth
+            },
+        )
+        .await
+        .map_err(internal)
+}
+
 /// Deletes the session on the server and clears the cookie.
 pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)

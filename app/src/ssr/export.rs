@@ -5,20 +5,23 @@
 //! A plain axum handler rather than a server function, because its answer is
 //! a file download and a stream.
 
+use crate::domain::Permission;
 use crate::domain::invoice_status::{InvoiceStatus, StatusFacts};
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::AppState;
+use crate::ssr::access::Tenant;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{customer, invoice, payment};
 use crate::ssr::errors::{REQUEST_ID_HEADER, internal};
-use crate::ssr::request::download_caller;
+use crate::ssr::request::download_member;
 use crate::ssr::services::audit::{self, Actor, Change, Scope};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -44,6 +47,14 @@ impl Kind {
             "payments.csv" => Some(Self::Payments),
             "customers.csv" => Some(Self::Customers),
             _ => None,
+        }
+    }
+
+    /// What the member must be able to read, beside `export`.
+    fn read_permission(self) -> Permission {
+        match self {
+            Self::Invoices | Self::Payments => Permission::InvoicesRead,
+            Self::Customers => Permission::CustomersRead,
         }
     }
 
@@ -109,13 +120,17 @@ pub async fn download(
         return StatusCode::NOT_FOUND.into_response();
     };
     let now = OffsetDateTime::now_utc();
-    let caller = match download_caller(&state, session).await {
-        Ok(caller) => caller,
+    let member = match download_member(&state, session, Permission::Export).await {
+        Ok(member) => member,
         Err(status) => return status.into_response(),
     };
+    if member.require(kind.read_permission()).is_err() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let scope = Scope {
-        organization_id: caller.organization_id,
-        actor: Actor::User(caller.user_id),
+        organization_id: member.caller.organization_id,
+        actor: Actor::User(member.caller.user_id),
+        customers: member.customers(),
         request_id: headers
             .get(REQUEST_ID_HEADER)
             .and_then(|value| value.to_str().ok())
@@ -129,7 +144,7 @@ pub async fn download(
     let pages = futures::stream::unfold(
         Cursor {
             db: state.db.clone(),
-            organization_id: caller.organization_id,
+            tenant: member.tenant(),
             kind,
             after: None,
             done: false,
@@ -174,6 +189,7 @@ async fn record_export(
         object_type: "organization",
         object_id: scope.organization_id,
         summary: format!("{} as CSV", kind.name()),
+        customer_id: None,
     };
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)
@@ -181,7 +197,7 @@ async fn record_export(
 
 struct Cursor {
     db: DatabaseConnection,
-    organization_id: Uuid,
+    tenant: Tenant,
     kind: Kind,
     after: Option<Uuid>,
     done: bool,
@@ -216,7 +232,8 @@ impl Cursor {
 
     async fn invoices(&self, today: time::Date) -> Result<(String, Option<Uuid>, u64), AppError> {
         let mut select = invoice::Entity::find()
-            .filter(invoice::Column::OrganizationId.eq(self.organization_id));
+            .filter(invoice::Column::OrganizationId.eq(self.tenant.organization_id))
+            .filter(self.tenant.customers.covers(invoice::Column::CustomerId));
         if let Some(after) = self.after {
             select = select.filter(invoice::Column::Id.gt(after));
         }
@@ -256,7 +273,18 @@ impl Cursor {
 
     async fn payments(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
         let mut select = payment::Entity::find()
-            .filter(payment::Column::OrganizationId.eq(self.organization_id));
+            .filter(payment::Column::OrganizationId.eq(self.tenant.organization_id));
+        if self.tenant.customers.is_limited() {
+            select = select.filter(
+                payment::Column::InvoiceId.in_subquery(
+                    Query::select()
+                        .column(invoice::Column::Id)
+                        .from(invoice::Entity)
+                        .cond_where(self.tenant.customers.covers(invoice::Column::CustomerId))
+                        .to_owned(),
+                ),
+            );
+        }
         if let Some(after) = self.after {
             select = select.filter(payment::Column::Id.gt(after));
         }
@@ -304,7 +332,8 @@ impl Cursor {
 
     async fn customers(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
         let mut select = customer::Entity::find()
-            .filter(customer::Column::OrganizationId.eq(self.organization_id));
+            .filter(customer::Column::OrganizationId.eq(self.tenant.organization_id))
+            .filter(self.tenant.customers.covers(customer::Column::Id));
         if let Some(after) = self.after {
             select = select.filter(customer::Column::Id.gt(after));
         }

@@ -1,5 +1,6 @@
 //! Everything that only exists on the server: database, sessions, services.
 
+pub mod access;
 pub mod auth;
 pub mod client;
 pub mod crypto;

@@ -7,9 +7,10 @@
 //! the document's seal.
 
 use crate::components::money::format_money;
+use crate::domain::Permission;
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::request::download_caller;
+use crate::ssr::request::download_member;
 use crate::ssr::services::invoice_views::{self, Party, Printable};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -465,16 +466,16 @@ pub async fn download(
         return StatusCode::NOT_FOUND.into_response();
     };
     let now = OffsetDateTime::now_utc();
-    let caller = match download_caller(&state, session).await {
-        Ok(caller) => caller,
+    let member = match download_member(&state, session, Permission::InvoicesRead).await {
+        Ok(member) => member,
         Err(status) => return status.into_response(),
     };
-    let document =
-        match invoice_views::printable(&state.db, caller.organization_id, id, now.date()).await {
-            Ok(document) => document,
-            Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        };
+    let document = match invoice_views::printable(&state.db, member.tenant(), id, now.date()).await
+    {
+        Ok(document) => document,
+        Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
     let name = document
         .detail
         .number

@@ -7,10 +7,12 @@
 //! after an `.await` could then be missing. Captured up front, it cannot.
 
 use super::AppState;
+use super::access::{self, Member};
 use super::auth::{self, Caller};
 use super::client::ClientInfo;
 use super::errors::REQUEST_ID_HEADER;
 use super::services::{audit, second_factor};
+use crate::domain::Permission;
 use crate::error::AppError;
 use http::header::LOCATION;
 use http::request::Parts;
@@ -76,16 +78,23 @@ impl RequestContext {
         Ok(Some(Caller::from_session(signed_in, self.session.clone())))
     }
 
-    /// The signed-in caller, or `Unauthenticated`; for the organization's
-    /// data, which also needs the second factor the organization may require.
-    pub async fn require_caller(&self) -> Result<Caller, AppError> {
-        let caller = self.require_signed_in().await?;
-        if second_factor::missing_but_required(&self.state.db, &caller).await? {
-            return Err(AppError::SecondFactorRequired);
-        }
-        Ok(caller)
+    /// The signed-in member, if they hold `permission`: `Unauthenticated`
+    /// when signed out or no longer a member, `Forbidden` without the
+    /// permission. Every server function over the organization's data
+    /// starts here, so there is no way in without naming a permission.
+    pub async fn require_member(&self, permission: Permission) -> Result<Member, AppError> {
+        let member = self.require_membership().await?;
+        member.require(permission)?;
+        Ok(member)
     }
 
+    /// The signed-in member of the session's organization, whatever they
+    /// may do (for the few calls every member may make, such as listing the
+    /// organizations they belong to).
+    pub async fn require_membership(&self) -> Result<Member, AppError> {
+        let caller = self.require_signed_in().await?;
+        member_of(&self.state, caller).await
+    }
     /// The signed-in caller, or `Unauthenticated`, without the organization's
     /// second-factor rule: for the user's own account and security pages,
     /// where a member who must set up a second factor does so.
@@ -93,13 +102,19 @@ impl RequestContext {
         self.caller().await?.ok_or(AppError::Unauthenticated)
     }
 
-    /// Where the caller's billing changes come from, for the audit log.
-    pub fn audit_scope(&self, caller: &Caller) -> audit::Scope {
+    /// The id this request's log lines carry.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// Where the member's changes come from, for the audit log.
+    pub fn audit_scope(&self, member: &Member) -> audit::Scope {
         audit::Scope {
-            organization_id: caller.organization_id,
-            actor: audit::Actor::User(caller.user_id),
+            organization_id: member.caller.organization_id,
+            actor: audit::Actor::User(member.caller.user_id),
             request_id: self.request_id.clone(),
             client_ip: self.client.ip_text().unwrap_or_default(),
+            customers: member.customers(),
         }
     }
 
@@ -143,22 +158,42 @@ impl RequestContext {
     }
 }
 
-/// For plain axum handlers (file downloads), the signed-in caller who may
-/// reach the organization's data, as [`RequestContext::require_caller`]
-/// decides it; otherwise the status to answer with.
-pub async fn download_caller(
-    state: &super::AppState,
+/// The caller as a member of their session's organization. A session whose
+/// membership is gone is ended: the member was removed, and their next
+/// request lands on the sign-in page.
+async fn member_of(state: &AppState, caller: Caller) -> Result<Member, AppError> {
+    let session = caller.session.clone();
+    let Some((member, organization)) = access::load(&state.db, caller).await? else {
+        auth::end(&session).await?;
+        return Err(AppError::Unauthenticated);
+    };
+    if organization.require_second_factor
+        && !second_factor::is_required(&state.db, member.caller.user_id).await?
+    {
+        return Err(AppError::SecondFactorRequired);
+    }
+    Ok(member)
+}
+
+/// For plain axum handlers (file downloads): the signed-in member holding
+/// `permission`, as [`RequestContext::require_member`] decides it;
+/// otherwise the status to answer with.
+pub async fn download_member(
+    state: &AppState,
     session: Session,
-) -> Result<Caller, StatusCode> {
+    permission: Permission,
+) -> Result<Member, StatusCode> {
     let now = OffsetDateTime::now_utc();
     let caller = match auth::signed_in(&session, &state.settings.sessions, now).await {
         Ok(Some(signed_in)) => Caller::from_session(signed_in, session),
         Ok(None) => return Err(StatusCode::UNAUTHORIZED),
         Err(_) => return Err(StatusCode::INTERNAL_SERVER_ERROR),
     };
-    match second_factor::missing_but_required(&state.db, &caller).await {
-        Ok(false) => Ok(caller),
-        Ok(true) => Err(StatusCode::FORBIDDEN),
-        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR),
-    }
+    let member = member_of(state, caller).await.map_err(|error| {
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    })?;
+    member
+        .require(permission)
+        .map_err(|_| StatusCode::FORBIDDEN)?;
+    Ok(member)
 }

@@ -42,11 +42,16 @@ fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
 
-fn signed_in_user(record: &Record) -> Option<Uuid> {
-    let auth = record.data.get(AUTH_KEY)?;
-    serde_json::from_value::<SessionAuth>(auth.clone())
-        .ok()
-        .map(|auth| auth.user_id)
+/// The signed-in user and their organization, kept in columns so that a
+/// user's sessions can be listed and ended without reading every row.
+fn signed_in(record: &Record) -> (Option<Uuid>, Option<Uuid>) {
+    record
+        .data
+        .get(AUTH_KEY)
+        .and_then(|auth| serde_json::from_value::<SessionAuth>(auth.clone()).ok())
+        .map_or((None, None), |auth| {
+            (Some(auth.user_id), Some(auth.organization_id))
+        })
 }
 
 #[async_trait]
@@ -69,9 +74,11 @@ impl SessionStore for DbSessionStore {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let (user_id, organization_id) = signed_in(record);
         let row = session::ActiveModel {
             id: Set(storage_key(&record.id)),
-            user_id: Set(signed_in_user(record)),
+            user_id: Set(user_id),
+            organization_id: Set(organization_id),
             data: Set(data),
             created_at: Set(now),
             last_seen_at: Set(now),
@@ -82,6 +89,7 @@ impl SessionStore for DbSessionStore {
                 OnConflict::column(session::Column::Id)
                     .update_columns([
                         session::Column::UserId,
+                        session::Column::OrganizationId,
                         session::Column::Data,
                         session::Column::LastSeenAt,
                         session::Column::ExpiresAt,

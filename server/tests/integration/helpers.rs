@@ -347,10 +347,15 @@ pub async fn edit_sessions(
     }
 }
 
-/// Adds a second person to the owner's organization. Invitations come with
-/// team management; until then the membership row is written directly, dated
-/// so that the member's sign-in picks this organization.
+/// Adds a second person (an accountant) to the owner's organization.
 pub async fn add_member(app: &TestApp, owner_email: &str) -> (String, String) {
+    add_member_as(app, owner_email, "accountant").await
+}
+
+/// Adds a person with `role` to the owner's organization, writing the
+/// membership directly (the invitation flow has its own tests), dated so
+/// that the member's sign-in picks this organization.
+pub async fn add_member_as(app: &TestApp, owner_email: &str, role: &str) -> (String, String) {
     use ledgerlock_app::ssr::entities::{membership, user};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     let db = app.db().await;
@@ -379,7 +384,9 @@ pub async fn add_member(app: &TestApp, owner_email: &str) -> (String, String) {
         id: Set(uuid::Uuid::new_v4()),
         organization_id: Set(organization_id),
         user_id: Set(member.id),
-        role: Set("member".into()),
+        role: Set(role.into()),
+        custom_role_id: Set(None),
+        limited_to_customers: Set(false),
         created_at: Set(time::OffsetDateTime::now_utc() - time::Duration::days(1)),
     }
     .insert(&db)

@@ -17,6 +17,8 @@ pub struct Model {
     pub summary: String,
     pub request_id: String,
     pub client_ip: String,
+    /// The customer the change concerns, if any: part of the hash when set.
+    pub customer_id: Option<Uuid>,
     pub prev_hash: String,
     pub hash: String,
 }

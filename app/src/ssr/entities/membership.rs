@@ -7,7 +7,11 @@ pub struct Model {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub user_id: Uuid,
+    /// A built-in role's name, or `custom` (then `custom_role_id` says which).
     pub role: String,
+    pub custom_role_id: Option<Uuid>,
+    /// Sees only the customers listed in `membership_customers`.
+    pub limited_to_customers: bool,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub user_id: Option<Uuid>,
+    /// The organization a signed-in session works in.
+    pub organization_id: Option<Uuid>,
     pub data: String,
     pub created_at: i64,
     pub last_seen_at: i64,

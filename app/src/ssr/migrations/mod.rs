@@ -8,6 +8,7 @@ mod m20261122_000003_second_factors;
 mod m20261122_000004_organization_policy;
 mod m20261122_000005_passkeys;
 mod m20261122_000006_invoicing;
+mod m20261122_000007_team;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_organization_policy::Migration),
             Box::new(m20261122_000005_passkeys::Migration),
             Box::new(m20261122_000006_invoicing::Migration),
+            Box::new(m20261122_000007_team::Migration),
         ]
     }
 }

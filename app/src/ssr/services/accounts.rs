@@ -7,17 +7,19 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::ssr::AppState;
+use crate::ssr::access;
 use crate::ssr::auth::{Caller, SessionAuth};
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{billing_settings, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
+use crate::ssr::passwords::PasswordHash;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::services::{second_factor, sessions};
 use crate::ssr::session_store::storage_key;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -32,7 +34,7 @@ pub struct SignUp {
     pub organization: OrganizationName,
 }
 
-fn session_auth(
+pub(crate) fn session_auth(
     user_id: Uuid,
     organization_id: Uuid,
     client: &ClientInfo,
@@ -88,31 +90,14 @@ pub async fn sign_up(
     .insert(&txn)
     .await
     .map_err(internal)?;
-    let inserted = user::ActiveModel {
-        id: Set(user_id),
-        email: Set(input.email.as_str().to_owned()),
-        email_lookup: Set(lookup),
-        name: Set(input.name.as_str().to_owned()),
-        password_hash: Set(password_hash),
-        created_at: Set(now),
-        failed_sign_ins: Set(0),
-        lock_count: Set(0),
-        locked_until: Set(None),
-        password_changed_at: Set(Some(now)),
-    }
-    .insert(&txn)
-    .await;
-    if let Err(error) = inserted {
-        return Err(match error.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(EMAIL_TAKEN.into()),
-            _ => internal(error),
-        });
-    }
+    insert_user(&txn, user_id, &input.name, &input.email, password_hash, now).await?;
     membership::ActiveModel {
         id: Set(Uuid::new_v4()),
         organization_id: Set(organization_id),
         user_id: Set(user_id),
         role: Set(Role::Owner.as_str().to_owned()),
+        custom_role_id: Set(None),
+        limited_to_customers: Set(false),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -135,6 +120,39 @@ pub async fn sign_up(
 
     tracing::info!(%user_id, %organization_id, "account created");
     Ok(session_auth(user_id, organization_id, client, now))
+}
+
+/// Inserts a new user; an email already in use is a `Conflict` (the unique
+/// index decides, so two sign-ups at once cannot both win).
+pub(crate) async fn insert_user(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    name: &PersonName,
+    email: &Email,
+    password_hash: PasswordHash,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let inserted = user::ActiveModel {
+        id: Set(user_id),
+        email: Set(email.as_str().to_owned()),
+        email_lookup: Set(email.lookup_key()),
+        name: Set(name.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        failed_sign_ins: Set(0),
+        lock_count: Set(0),
+        locked_until: Set(None),
+        password_changed_at: Set(Some(now)),
+    }
+    .insert(txn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) => Err(match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(EMAIL_TAKEN.into()),
+            _ => internal(error),
+        }),
+    }
 }
 
 fn lockout_of(account: &user::Model) -> Lockout {
@@ -611,17 +629,10 @@ fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
 /// The signed-in user as the header shows them, or `None` when the account
 /// or its membership is gone (the session is then worthless).
 pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>, AppError> {
-    let Some((membership, Some(organization))) = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(caller.user_id))
-        .filter(membership::Column::OrganizationId.eq(caller.organization_id))
-        .find_also_related(organization::Entity)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-    else {
+    let Some((member, organization)) = access::load(&state.db, caller.clone()).await? else {
         return Ok(None);
     };
-    let Some(account) = user::Entity::find_by_id(membership.user_id)
+    let Some(account) = user::Entity::find_by_id(caller.user_id)
         .one(&state.db)
         .await
         .map_err(internal)?
@@ -631,14 +642,24 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
     // The organization row is at hand: read its rule rather than query it again.
     let must_set_up_second_factor = organization.require_second_factor
         && !second_factor::is_required(&state.db, caller.user_id).await?;
+    let organization_count = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(caller.user_id))
+        .count(&state.db)
+        .await
+        .map_err(internal)?;
     Ok(Some(Viewer {
         name: account.name,
         email: account.email,
         organization_name: organization.name,
-        role: Role::parse(&membership.role)
-            .map_or("Member", Role::label)
-            .to_owned(),
-        is_owner: Role::parse(&membership.role) == Some(Role::Owner),
+        role: member.role.label(),
+        is_owner: member.is_owner(),
+        permissions: member
+            .permissions
+            .iter()
+            .map(|permission| permission.as_str().to_owned())
+            .collect(),
+        limited_to_customers: member.limited_to_customers,
+        organization_count,
         must_set_up_second_factor,
     }))
 }

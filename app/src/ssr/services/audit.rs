@@ -5,6 +5,7 @@
 //! chain's head, so an edited, removed or inserted event breaks it.
 
 use crate::error::AppError;
+use crate::ssr::access::{CustomerReach, Tenant};
 use crate::ssr::entities::{audit_event, billing_settings};
 use crate::ssr::errors::internal;
 use sea_orm::sea_query::Expr;
@@ -51,6 +52,18 @@ pub struct Scope {
     pub actor: Actor,
     pub request_id: String,
     pub client_ip: String,
+    /// Which customers the actor may reach.
+    pub customers: CustomerReach,
+}
+
+impl Scope {
+    /// The organization and customers this actor may read and change.
+    pub fn tenant(&self) -> Tenant {
+        Tenant {
+            organization_id: self.organization_id,
+            customers: self.customers,
+        }
+    }
 }
 
 /// One change, as the log describes it.
@@ -60,6 +73,9 @@ pub struct Change {
     pub object_type: &'static str,
     pub object_id: Uuid,
     pub summary: String,
+    /// The customer the change concerns: members limited to a list of
+    /// customers see only their customers' events.
+    pub customer_id: Option<Uuid>,
 }
 
 /// Takes the organization's billing lock for this transaction and returns
@@ -119,6 +135,14 @@ fn event_hash(event: &audit_event::Model) -> String {
         event.client_ip,
         event.prev_hash,
     ]);
+    // Events written before customers were recorded hash as they always did.
+    let content = match (content, event.customer_id) {
+        (serde_json::Value::Array(mut fields), Some(customer_id)) => {
+            fields.push(serde_json::json!(customer_id));
+            serde_json::Value::Array(fields)
+        }
+        (content, _) => content,
+    };
     hex(&Sha256::digest(content.to_string().as_bytes()))
 }
 
@@ -152,6 +176,7 @@ pub async fn record(
         object_type: change.object_type.to_owned(),
         object_id: change.object_id,
         summary: change.summary,
+        customer_id: change.customer_id,
         request_id: scope.request_id.clone(),
         client_ip: scope.client_ip.clone(),
         prev_hash: head.audit_head.clone(),

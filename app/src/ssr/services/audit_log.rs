@@ -2,6 +2,7 @@
 
 use crate::api::audit::{AuditEventView, AuditPage};
 use crate::error::AppError;
+use crate::ssr::access::Tenant;
 use crate::ssr::entities::{audit_event, user};
 use crate::ssr::errors::internal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -11,12 +12,17 @@ const PAGE_SIZE: u64 = 50;
 
 pub async fn list(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     action: &str,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    let mut select =
-        audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(organization_id));
+    let mut select = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(tenant.organization_id));
+    // A member limited to some customers reads those customers' events only
+    // (not the organization-wide ones: settings, team, catalogue).
+    if tenant.customers.is_limited() {
+        select = select.filter(tenant.customers.covers(audit_event::Column::CustomerId));
+    }
     let action = action.trim();
     if !action.is_empty() {
         select = select.filter(audit_event::Column::Action.starts_with(action));

@@ -4,7 +4,8 @@
 use crate::api::customers::{CustomerPage, CustomerView};
 use crate::domain::customer::CustomerDetails;
 use crate::error::AppError;
-use crate::ssr::entities::customer;
+use crate::ssr::access::{CustomerReach, Tenant};
+use crate::ssr::entities::{customer, membership_customer};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SimpleExpr};
@@ -50,14 +51,16 @@ pub fn starts_with(column: impl sea_orm::sea_query::IntoColumnRef, prefix: &str)
     Expr::col(column).like(LikeExpr::new(format!("{escaped}%")).escape('\\'))
 }
 
-/// The customer `id` of the organization, or `NotFound`.
+/// The customer `id`, if the tenant may reach it; otherwise `NotFound`
+/// (another organization's customer, or one outside a member's list).
 pub async fn find(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
 ) -> Result<customer::Model, AppError> {
     customer::Entity::find_by_id(id)
-        .filter(customer::Column::OrganizationId.eq(organization_id))
+        .filter(customer::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers(customer::Column::Id))
         .one(db)
         .await
         .map_err(internal)?
@@ -66,23 +69,24 @@ pub async fn find(
 
 pub async fn get(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
 ) -> Result<CustomerView, AppError> {
-    find(db, organization_id, id).await.map(view)
+    find(db, tenant, id).await.map(view)
 }
 
 /// A page of customers by name whose name starts with `query`; keyset
 /// pagination on (name, id), so a deep page costs what the first one does.
 pub async fn list(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     query: &str,
     after: Option<Uuid>,
     include_archived: bool,
 ) -> Result<CustomerPage, AppError> {
-    let mut select =
-        customer::Entity::find().filter(customer::Column::OrganizationId.eq(organization_id));
+    let mut select = customer::Entity::find()
+        .filter(customer::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers(customer::Column::Id));
     let prefix = lookup_key(query);
     if !prefix.is_empty() {
         select = select.filter(starts_with(customer::Column::NameLookup, &prefix));
@@ -91,7 +95,7 @@ pub async fn list(
         select = select.filter(customer::Column::ArchivedAt.is_null());
     }
     if let Some(after) = after {
-        let last = find(db, organization_id, after).await?;
+        let last = find(db, tenant, after).await?;
         select = select.filter(
             Condition::any()
                 .add(customer::Column::NameLookup.gt(last.name_lookup.clone()))
@@ -159,7 +163,7 @@ pub async fn save(
     audit::lock(&txn, scope.organization_id).await?;
     let (id, change) = match id {
         Some(id) => {
-            let existing = find(&txn, scope.organization_id, id).await?;
+            let existing = find(&txn, scope.tenant(), id).await?;
             let summary = changes(&existing, details);
             let mut active: customer::ActiveModel = existing.into();
             fill(&mut active, details);
@@ -172,6 +176,7 @@ pub async fn save(
                     object_type: "customer",
                     object_id: id,
                     summary,
+                    customer_id: Some(id),
                 },
             )
         }
@@ -187,6 +192,17 @@ pub async fn save(
             };
             fill(&mut active, details);
             active.insert(&txn).await.map_err(internal)?;
+            // A member limited to some customers keeps what they create
+            // within reach.
+            if let CustomerReach::Listed { membership_id } = scope.customers {
+                membership_customer::ActiveModel {
+                    membership_id: Set(membership_id),
+                    customer_id: Set(id),
+                }
+                .insert(&txn)
+                .await
+                .map_err(internal)?;
+            }
             let summary = format!("{} ({})", details.name, details.currency.code());
             (
                 id,
@@ -195,6 +211,7 @@ pub async fn save(
                     object_type: "customer",
                     object_id: id,
                     summary,
+                    customer_id: Some(id),
                 },
             )
         }
@@ -224,7 +241,7 @@ pub async fn archive(
 ) -> Result<(), AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let existing = find(&txn, scope.organization_id, id).await?;
+    let existing = find(&txn, scope.tenant(), id).await?;
     let name = existing.name.clone();
     let mut active: customer::ActiveModel = existing.into();
     active.archived_at = Set(archived.then_some(now));
@@ -243,6 +260,7 @@ pub async fn archive(
             object_type: "customer",
             object_id: id,
             summary: name,
+            customer_id: Some(id),
         },
         now,
     )

@@ -1,10 +1,11 @@
 //! The figures on the dashboard.
 
 use crate::api::dashboard::{DashboardFigures, MoneyFigures};
+use crate::domain::Permission;
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::auth::Caller;
+use crate::ssr::access::{Member, Tenant};
 use crate::ssr::entities::{invoice, membership, organization, payment};
 use crate::ssr::errors::internal;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
@@ -13,13 +14,15 @@ use sea_orm::{
 };
 use std::collections::BTreeMap;
 use time::{Date, Month};
-use uuid::Uuid;
 
+/// The organization's card for every member; the money figures only for
+/// members who may read invoices, and then over the customers they reach.
 pub async fn summary(
     state: &AppState,
-    caller: &Caller,
+    member: &Member,
     today: Date,
 ) -> Result<DashboardFigures, AppError> {
+    let caller = &member.caller;
     // Scoped to the caller's organization: the only one these queries see.
     let organization = organization::Entity::find_by_id(caller.organization_id)
         .one(&state.db)
@@ -36,7 +39,11 @@ pub async fn summary(
         organization_created_at: organization.created_at.unix_timestamp(),
         member_count,
         session_started_at: caller.signed_in_at.unix_timestamp(),
-        money: money(&state.db, caller.organization_id, today).await?,
+        money: if member.permissions.contains(Permission::InvoicesRead) {
+            money(&state.db, member.tenant(), today).await?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -63,7 +70,7 @@ fn first_of_month(date: Date, months_back: u32) -> Date {
 /// Amounts per currency, as `(currency, minor units)`.
 async fn sums(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     amount: Expr,
     filter: sea_orm::Condition,
 ) -> Result<Vec<(String, i64)>, AppError> {
@@ -71,7 +78,8 @@ async fn sums(
         .select_only()
         .column(invoice::Column::Currency)
         .column_as(sum_of(amount), "amount")
-        .filter(invoice::Column::OrganizationId.eq(organization_id))
+        .filter(invoice::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers(invoice::Column::CustomerId))
         .filter(filter)
         .group_by(invoice::Column::Currency)
         .into_tuple()
@@ -86,7 +94,7 @@ async fn sums(
 
 async fn money(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     today: Date,
 ) -> Result<Vec<MoneyFigures>, AppError> {
     use invoice::Column as C;
@@ -98,12 +106,10 @@ async fn money(
         .add(C::IssuedAt.is_not_null())
         .add(C::VoidedAt.is_null());
     let mut figures: BTreeMap<String, [i64; 3]> = BTreeMap::new();
-    for (currency, amount) in sums(db, organization_id, balance.clone(), open.clone()).await? {
+    for (currency, amount) in sums(db, tenant, balance.clone(), open.clone()).await? {
         figures.entry(currency).or_default()[0] = amount;
     }
-    for (currency, amount) in
-        sums(db, organization_id, balance, open.add(C::DueDate.lt(today))).await?
-    {
+    for (currency, amount) in sums(db, tenant, balance, open.add(C::DueDate.lt(today))).await? {
         figures.entry(currency).or_default()[1] = amount;
     }
     let paid: Vec<(String, Option<i64>)> = payment::Entity::find()
@@ -120,7 +126,8 @@ async fn money(
                 .to(C::Id)
                 .into(),
         )
-        .filter(payment::Column::OrganizationId.eq(organization_id))
+        .filter(payment::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers((invoice::Entity, C::CustomerId)))
         .filter(payment::Column::PaidOn.gte(first_of_month(today, 0)))
         .group_by(Expr::col((invoice::Entity, C::Currency)))
         .into_tuple()
@@ -147,9 +154,7 @@ async fn money(
         }
         let signed = Expr::case(C::Kind.eq("credit_note"), Expr::col(C::TotalMinor).mul(-1))
             .finally(Expr::col(C::TotalMinor));
-        for (currency, amount) in
-            sums(db, organization_id, Expr::Case(Box::new(signed)), range).await?
-        {
+        for (currency, amount) in sums(db, tenant, Expr::Case(Box::new(signed)), range).await? {
             figures.entry(currency.clone()).or_default();
             revenue.insert((currency, label.clone()), amount);
         }

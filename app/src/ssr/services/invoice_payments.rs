@@ -5,6 +5,7 @@ use crate::domain::FieldError;
 use crate::domain::invoice::parse_date;
 use crate::domain::money::{Overflow, parse_decimal};
 use crate::error::AppError;
+use crate::ssr::access::Tenant;
 use crate::ssr::entities::{invoice as invoice_entity, payment};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
@@ -20,10 +21,10 @@ use uuid::Uuid;
 /// An issued, not voided invoice (not a credit note) of the organization.
 pub(crate) async fn payable(
     txn: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
 ) -> Result<invoice_entity::Model, AppError> {
-    let row = find(txn, organization_id, id).await?;
+    let row = find(txn, tenant, id).await?;
     if row.kind != KIND_INVOICE {
         return Err(AppError::Conflict("Credit notes take no payments.".into()));
     }
@@ -114,7 +115,7 @@ pub async fn record_payment(
     }
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
+    let invoice = payable(&txn, scope.tenant(), id).await?;
     let currency = currency_of(&invoice)?;
     let amount = parse_decimal(new.amount, "amount", currency.minor_units())?;
     if amount <= Decimal::ZERO {
@@ -148,6 +149,7 @@ pub async fn record_payment(
         now,
     );
     let summary = format!("{} on {paid_on} by {method}", currency.format(amount));
+    let customer_id = invoice.customer_id;
     add_payment(&txn, invoice, entry, amount_minor, now).await?;
     audit::record(
         &txn,
@@ -157,6 +159,7 @@ pub async fn record_payment(
             object_type: "invoice",
             object_id: id,
             summary,
+            customer_id: Some(customer_id),
         },
         now,
     )
@@ -172,7 +175,7 @@ pub async fn mark_paid(
 ) -> Result<(), AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
+    let invoice = payable(&txn, scope.tenant(), id).await?;
     let balance = balance_minor(&invoice);
     if balance <= 0 {
         return Err(AppError::Conflict("This invoice is already paid.".into()));
@@ -194,6 +197,7 @@ pub async fn mark_paid(
         "remaining {} recorded as paid",
         currency.format(currency.from_minor(balance))
     );
+    let customer_id = invoice.customer_id;
     add_payment(&txn, invoice, entry, balance, now).await?;
     audit::record(
         &txn,
@@ -203,6 +207,7 @@ pub async fn mark_paid(
             object_type: "invoice",
             object_id: id,
             summary,
+            customer_id: Some(customer_id),
         },
         now,
     )
@@ -218,7 +223,7 @@ pub async fn mark_unpaid(
 ) -> Result<(), AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, id).await?;
+    let invoice = payable(&txn, scope.tenant(), id).await?;
     let entries = payment::Entity::find()
         .filter(payment::Column::InvoiceId.eq(id))
         .order_by_asc(payment::Column::CreatedAt)
@@ -257,6 +262,7 @@ pub async fn mark_unpaid(
         total += entry.amount_minor;
     }
     let paid = invoice.paid_minor - total;
+    let customer_id = invoice.customer_id;
     let mut active: invoice_entity::ActiveModel = invoice.into();
     active.paid_minor = Set(paid);
     active.updated_at = Set(now);
@@ -273,6 +279,7 @@ pub async fn mark_unpaid(
             object_type: "invoice",
             object_id: id,
             summary,
+            customer_id: Some(customer_id),
         },
         now,
     )

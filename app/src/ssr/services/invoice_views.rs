@@ -10,6 +10,7 @@ use crate::domain::invoice::{self, PriceMode, parse_date};
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
 use crate::domain::money::Currency;
 use crate::error::AppError;
+use crate::ssr::access::Tenant;
 use crate::ssr::entities::{
     audit_event, customer, invoice as invoice_entity, invoice_line, organization, payment,
 };
@@ -71,12 +72,13 @@ fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
 /// page apart): invoices only, never credit notes.
 async fn filter_scope(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     filter: &InvoiceFilter,
 ) -> Result<Condition, AppError> {
     use invoice_entity::Column as C;
     let mut scope = Condition::all()
-        .add(C::OrganizationId.eq(organization_id))
+        .add(C::OrganizationId.eq(tenant.organization_id))
+        .add(tenant.customers.covers(C::CustomerId))
         .add(C::Kind.eq(KIND_INVOICE));
     if let Some(customer_id) = filter.customer_id {
         scope = scope.add(C::CustomerId.eq(customer_id));
@@ -93,7 +95,7 @@ async fn filter_scope(
         let customer_ids: Vec<Uuid> = customer::Entity::find()
             .select_only()
             .column(customer::Column::Id)
-            .filter(customer::Column::OrganizationId.eq(organization_id))
+            .filter(customer::Column::OrganizationId.eq(tenant.organization_id))
             .filter(starts_with(customer::Column::NameLookup, &prefix))
             .limit(500)
             .into_tuple()
@@ -115,18 +117,18 @@ async fn filter_scope(
 /// pages.
 pub async fn list(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     filter: &InvoiceFilter,
     today: Date,
 ) -> Result<InvoicePage, AppError> {
     use invoice_entity::Column as C;
-    let scope = filter_scope(db, organization_id, filter).await?;
+    let scope = filter_scope(db, tenant, filter).await?;
     let mut page = scope.clone();
     if let Some(status) = filter.status {
         page = page.add(status_condition(status, today));
     }
     if let Some(after) = filter.after {
-        let last = find(db, organization_id, after).await?;
+        let last = find(db, tenant, after).await?;
         let (before_date, before_id) = if filter.oldest_first {
             (C::IssueDate.gt(last.issue_date), C::Id.gt(last.id))
         } else {
@@ -195,12 +197,12 @@ pub async fn list(
 /// reads every matching invoice, where a list page reads fifty.
 pub async fn status_totals(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     filter: &InvoiceFilter,
     today: Date,
 ) -> Result<Vec<StatusTotal>, AppError> {
     use invoice_entity::Column as C;
-    let scope = filter_scope(db, organization_id, filter).await?;
+    let scope = filter_scope(db, tenant, filter).await?;
     let mut status_totals = Vec::new();
     for status in ALL_STATUSES {
         let sums: Vec<(String, i64, Option<i64>)> = invoice_entity::Entity::find()
@@ -254,14 +256,14 @@ fn seal_intact(row: &invoice_entity::Model, lines: &[invoice_line::Model]) -> Op
 
 pub async fn detail(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
     today: Date,
 ) -> Result<InvoiceDetail, AppError> {
-    let row = find(db, organization_id, id).await?;
+    let row = find(db, tenant, id).await?;
     let currency = currency_of(&row)?;
     let lines = lines_of(db, id).await?;
-    let customer = customers::find(db, organization_id, row.customer_id).await?;
+    let customer = customers::find(db, tenant, row.customer_id).await?;
     let entries = payment::Entity::find()
         .filter(payment::Column::InvoiceId.eq(id))
         .order_by_asc(payment::Column::CreatedAt)
@@ -274,18 +276,18 @@ pub async fn detail(
         .filter_map(|entry| entry.reverses_payment_id)
         .collect();
     let credit_notes = invoice_entity::Entity::find()
-        .filter(invoice_entity::Column::OrganizationId.eq(organization_id))
+        .filter(invoice_entity::Column::OrganizationId.eq(tenant.organization_id))
         .filter(invoice_entity::Column::CreditedInvoiceId.eq(id))
         .order_by_asc(invoice_entity::Column::CreatedAt)
         .all(db)
         .await
         .map_err(internal)?;
     let credited_invoice = match row.credited_invoice_id {
-        Some(credited) => Some(linked(&find(db, organization_id, credited).await?)?),
+        Some(credited) => Some(linked(&find(db, tenant, credited).await?)?),
         None => None,
     };
     let history = audit_event::Entity::find()
-        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .filter(audit_event::Column::OrganizationId.eq(tenant.organization_id))
         .filter(audit_event::Column::ObjectId.eq(id))
         .order_by_asc(audit_event::Column::Seq)
         .all(db)
@@ -411,12 +413,12 @@ pub struct Printable {
 
 pub async fn printable(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
     today: Date,
 ) -> Result<Printable, AppError> {
-    let detail = detail(db, organization_id, id, today).await?;
-    let row = find(db, organization_id, id).await?;
+    let detail = detail(db, tenant, id, today).await?;
+    let row = find(db, tenant, id).await?;
     let sealed = row
         .sealed_content
         .as_deref()
@@ -427,13 +429,13 @@ pub async fn printable(
             Party::from_sealed(&sealed["customer"]),
         ),
         None => {
-            let customer = customers::find(db, organization_id, row.customer_id).await?;
-            let seller = organization::Entity::find_by_id(organization_id)
+            let customer = customers::find(db, tenant, row.customer_id).await?;
+            let seller = organization::Entity::find_by_id(tenant.organization_id)
                 .one(db)
                 .await
                 .map_err(internal)?
                 .ok_or(AppError::NotFound)?;
-            let settings = audit::settings(db, organization_id).await?;
+            let settings = audit::settings(db, tenant.organization_id).await?;
             (
                 Party {
                     name: seller.name,

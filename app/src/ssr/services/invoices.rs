@@ -14,6 +14,7 @@ use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode, p
 use crate::domain::money::{Currency, Overflow};
 use crate::domain::numbering::NumberFormat;
 use crate::error::AppError;
+use crate::ssr::access::Tenant;
 use crate::ssr::entities::{
     customer, invoice as invoice_entity, invoice_line, number_series, organization,
 };
@@ -67,14 +68,16 @@ fn bounded_text(value: &str, field: &'static str) -> Result<String, FieldError> 
     Ok(value.trim().to_owned())
 }
 
-/// The organization's invoice or credit note `id`, or `NotFound`.
+/// The invoice or credit note `id`, if the tenant may reach its customer;
+/// otherwise `NotFound`.
 pub(crate) async fn find(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     id: Uuid,
 ) -> Result<invoice_entity::Model, AppError> {
     invoice_entity::Entity::find_by_id(id)
-        .filter(invoice_entity::Column::OrganizationId.eq(organization_id))
+        .filter(invoice_entity::Column::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers(invoice_entity::Column::CustomerId))
         .one(db)
         .await
         .map_err(internal)?
@@ -97,13 +100,13 @@ struct Prepared {
 
 async fn prepare(
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
+    tenant: Tenant,
     form: &InvoiceForm,
 ) -> Result<Prepared, AppError> {
     let customer_id = form
         .customer_id
         .ok_or_else(|| FieldError::new("customer_id", "Choose a customer."))?;
-    let customer = customers::find(db, organization_id, customer_id)
+    let customer = customers::find(db, tenant, customer_id)
         .await
         .map_err(|_| FieldError::new("customer_id", "Choose a customer."))?;
     if customer.archived_at.is_some() {
@@ -128,7 +131,7 @@ async fn prepare(
             Some(id) => {
                 let rate = tax_rate_of(
                     db,
-                    organization_id,
+                    tenant.organization_id,
                     id,
                     format!("lines[{index}].tax_rate_id"),
                 )
@@ -262,10 +265,10 @@ pub async fn save_draft(
 ) -> Result<Uuid, AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let prepared = prepare(&txn, scope.organization_id, form).await?;
+    let prepared = prepare(&txn, scope.tenant(), form).await?;
     let (id, action) = match id {
         Some(id) => {
-            let existing = find(&txn, scope.organization_id, id).await?;
+            let existing = find(&txn, scope.tenant(), id).await?;
             if existing.issued_at.is_some() || existing.voided_at.is_some() {
                 return Err(sealed_error());
             }
@@ -312,6 +315,7 @@ pub async fn save_draft(
         object_type: "invoice",
         object_id: id,
         summary: describe(&prepared),
+        customer_id: Some(prepared.customer.id),
     };
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)?;
@@ -326,7 +330,7 @@ pub async fn delete_draft(
 ) -> Result<(), AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let existing = find(&txn, scope.organization_id, id).await?;
+    let existing = find(&txn, scope.tenant(), id).await?;
     if existing.issued_at.is_some() {
         return Err(sealed_error());
     }
@@ -351,6 +355,7 @@ pub async fn delete_draft(
             object_type: "invoice",
             object_id: id,
             summary,
+            customer_id: Some(existing.customer_id),
         },
         now,
     )
@@ -476,7 +481,7 @@ pub async fn issue(
 ) -> Result<String, AppError> {
     let txn = db.begin().await.map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
-    let draft = find(&txn, scope.organization_id, id).await?;
+    let draft = find(&txn, scope.tenant(), id).await?;
     if draft.issued_at.is_some() || draft.voided_at.is_some() {
         return Err(AppError::Conflict(
             "This document was already issued.".into(),
@@ -485,7 +490,7 @@ pub async fn issue(
     let is_credit_note = draft.kind == KIND_CREDIT_NOTE;
     let credited = match draft.credited_invoice_id {
         Some(invoice_id) => {
-            let credited = find(&txn, scope.organization_id, invoice_id).await?;
+            let credited = find(&txn, scope.tenant(), invoice_id).await?;
             if credited.voided_at.is_some() {
                 return Err(AppError::Conflict(
                     "The invoice this credit note corrects was voided.".into(),
@@ -544,7 +549,7 @@ pub async fn issue(
             "The number {number} was already used. Change the number format on the Organization page."
         )));
     }
-    let customer = customers::find(&txn, scope.organization_id, draft.customer_id).await?;
+    let customer = customers::find(&txn, scope.tenant(), draft.customer_id).await?;
     let seller = organization::Entity::find_by_id(scope.organization_id)
         .one(&txn)
         .await
@@ -574,6 +579,7 @@ pub async fn issue(
             object_type: "invoice",
             object_id: credited_id,
             summary: format!("credit note {number} for {total}"),
+            customer_id: Some(issued.customer_id),
         };
         audit::record(&txn, scope, change, now).await?;
     }
@@ -587,6 +593,7 @@ pub async fn issue(
         object_type,
         object_id: id,
         summary: format!("{number}, total {total}, seal {hash}"),
+        customer_id: Some(issued.customer_id),
     };
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)?;
@@ -609,7 +616,7 @@ pub async fn void(
     }
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let row = find(&txn, scope.organization_id, id).await?;
+    let row = find(&txn, scope.tenant(), id).await?;
     if row.issued_at.is_none() {
         return Err(AppError::Conflict("A draft is deleted, not voided.".into()));
     }
@@ -625,7 +632,7 @@ pub async fn void(
         return Err(AppError::Conflict("Void its credit notes first.".into()));
     }
     if let Some(credited_id) = row.credited_invoice_id {
-        let credited = find(&txn, scope.organization_id, credited_id).await?;
+        let credited = find(&txn, scope.tenant(), credited_id).await?;
         let remaining = credited.credited_minor - row.total_minor;
         let mut active: invoice_entity::ActiveModel = credited.into();
         active.credited_minor = Set(remaining);
@@ -638,6 +645,7 @@ pub async fn void(
     } else {
         "invoice"
     };
+    let customer_id = row.customer_id;
     let mut active: invoice_entity::ActiveModel = row.into();
     active.voided_at = Set(Some(now));
     active.void_reason = Set(Some(reason.to_owned()));
@@ -648,6 +656,7 @@ pub async fn void(
         object_type,
         object_id: id,
         summary: format!("{number}: {reason}"),
+        customer_id: Some(customer_id),
     };
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)
@@ -661,7 +670,7 @@ pub async fn start_credit_note(
 ) -> Result<Uuid, AppError> {
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
-    let invoice = payable(&txn, scope.organization_id, invoice_id).await?;
+    let invoice = payable(&txn, scope.tenant(), invoice_id).await?;
     let id = Uuid::new_v4();
     let today = now.date();
     let copy = invoice_entity::ActiveModel {
@@ -705,6 +714,7 @@ pub async fn start_credit_note(
             .await
             .map_err(internal)?;
     }
+    let customer_id = invoice.customer_id;
     let summary = format!("draft against {}", invoice.number.unwrap_or_default());
     audit::record(
         &txn,
@@ -714,6 +724,7 @@ pub async fn start_credit_note(
             object_type: "credit_note",
             object_id: id,
             summary,
+            customer_id: Some(customer_id),
         },
         now,
     )

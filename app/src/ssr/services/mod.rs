@@ -2,18 +2,23 @@
 //! rules, writes (with the log event, in the same transaction), commits and
 //! returns a DTO.
 
+pub mod access_report;
 pub mod accounts;
 pub mod audit;
 pub mod audit_log;
 pub mod customers;
 pub mod dashboard;
+pub mod invitations;
 pub mod invoice_payments;
 pub mod invoice_views;
 pub mod invoices;
 pub mod organization_settings;
+pub mod organizations;
 pub mod passkeys;
 pub mod password_reset;
 pub mod products;
+pub mod roles;
 pub mod second_factor;
 pub mod security_log;
 pub mod sessions;
+pub mod team;

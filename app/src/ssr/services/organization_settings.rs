@@ -1,41 +1,35 @@
-//! Organization-wide security settings, for owners.
+//! Organization-wide settings: the two-step rule and billing identity.
 
 use crate::api::organization::{BillingSettings, OrganizationSecurity};
+use crate::domain::SecurityEventKind;
 use crate::domain::numbering::NumberFormat;
-use crate::domain::{Role, SecurityEventKind};
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::auth::Caller;
+use crate::ssr::access::Member;
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{membership, organization};
+use crate::ssr::entities::organization;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::second_factor;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 use time::OffsetDateTime;
 
-/// The caller's organization, if the caller owns it; otherwise `Forbidden`.
-async fn owned(state: &AppState, caller: &Caller) -> Result<organization::Model, AppError> {
-    let membership = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(caller.user_id))
-        .filter(membership::Column::OrganizationId.eq(caller.organization_id))
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Forbidden)?;
-    if Role::parse(&membership.role) != Some(Role::Owner) {
-        return Err(AppError::Forbidden);
-    }
-    organization::Entity::find_by_id(caller.organization_id)
+/// The member's organization. (The server functions have checked the
+/// member may manage its settings.)
+async fn organization_of(
+    state: &AppState,
+    member: &Member,
+) -> Result<organization::Model, AppError> {
+    organization::Entity::find_by_id(member.caller.organization_id)
         .one(&state.db)
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)
 }
 
-pub async fn settings(state: &AppState, caller: &Caller) -> Result<OrganizationSecurity, AppError> {
-    let organization = owned(state, caller).await?;
+pub async fn settings(state: &AppState, member: &Member) -> Result<OrganizationSecurity, AppError> {
+    let organization = organization_of(state, member).await?;
     Ok(OrganizationSecurity {
         name: organization.name,
         require_second_factor: organization.require_second_factor,
@@ -46,14 +40,14 @@ pub async fn settings(state: &AppState, caller: &Caller) -> Result<OrganizationS
 /// must use one before requiring it of others.
 pub async fn set_second_factor_policy(
     state: &AppState,
-    caller: &Caller,
+    member: &Member,
     required: bool,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    caller.require_recent_confirmation(now)?;
-    let organization = owned(state, caller).await?;
-    if required && !second_factor::is_required(&state.db, caller.user_id).await? {
+    member.caller.require_recent_confirmation(now)?;
+    let organization = organization_of(state, member).await?;
+    if required && !second_factor::is_required(&state.db, member.caller.user_id).await? {
         return Err(AppError::Conflict(
             "Set up two-step verification for yourself first, on your Account page.".into(),
         ));
@@ -67,8 +61,8 @@ pub async fn set_second_factor_policy(
         SecurityEvent {
             kind: SecurityEventKind::SecondFactorPolicyChanged,
             succeeded: true,
-            user_id: Some(caller.user_id),
-            organization_id: Some(caller.organization_id),
+            user_id: Some(member.caller.user_id),
+            organization_id: Some(member.caller.organization_id),
             client,
             detail: Some(if required { "required" } else { "optional" }),
         },
@@ -78,9 +72,9 @@ pub async fn set_second_factor_policy(
     txn.commit().await.map_err(internal)
 }
 
-pub async fn billing(state: &AppState, caller: &Caller) -> Result<BillingSettings, AppError> {
-    owned(state, caller).await?;
-    let settings = audit::settings(&state.db, caller.organization_id).await?;
+pub async fn billing(state: &AppState, member: &Member) -> Result<BillingSettings, AppError> {
+    organization_of(state, member).await?;
+    let settings = audit::settings(&state.db, member.caller.organization_id).await?;
     Ok(BillingSettings {
         address: settings.address,
         tax_id: settings.tax_id,
@@ -100,14 +94,14 @@ pub struct NewBilling<'a> {
 
 pub async fn save_billing(
     state: &AppState,
-    caller: &Caller,
+    member: &Member,
     scope: &Scope,
     new: &NewBilling<'_>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    owned(state, caller).await?;
+    organization_of(state, member).await?;
     let txn = state.db.begin().await.map_err(internal)?;
-    let settings = audit::lock(&txn, caller.organization_id).await?;
+    let settings = audit::lock(&txn, member.caller.organization_id).await?;
     let summary = format!(
         "invoices {} ({}), credit notes {} ({})",
         new.invoice.pattern(),
@@ -134,8 +128,9 @@ pub async fn save_billing(
     let change = Change {
         action: "settings.billing_changed",
         object_type: "organization",
-        object_id: caller.organization_id,
+        object_id: member.caller.organization_id,
         summary,
+        customer_id: None,
     };
     audit::record(&txn, scope, change, now).await?;
     txn.commit().await.map_err(internal)

@@ -90,6 +90,7 @@ pub async fn create_tax_rate(
             object_type: "tax_rate",
             object_id: id,
             summary,
+            customer_id: None,
         },
         now,
     )
@@ -184,6 +185,7 @@ pub async fn create(
             object_type: "product",
             object_id: id,
             summary,
+            customer_id: None,
         },
         now,
     )
@@ -218,6 +220,7 @@ pub async fn archive(
             object_type: "product",
             object_id: id,
             summary: name,
+            customer_id: None,
         },
         now,
     )

@@ -1,0 +1,72 @@
+//! The organizations a user belongs to, and moving a session between them.
+
+use crate::api::organization::OrganizationChoice;
+use crate::domain::SecurityEventKind;
+use crate::error::AppError;
+use crate::ssr::access::role_of;
+use crate::ssr::auth::Caller;
+use crate::ssr::client::ClientInfo;
+use crate::ssr::entities::{membership, organization};
+use crate::ssr::errors::internal;
+use crate::ssr::services::security_log::{self, SecurityEvent};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<Vec<OrganizationChoice>, AppError> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(caller.user_id))
+        .find_also_related(organization::Entity)
+        .order_by_asc(membership::Column::CreatedAt)
+        .order_by_asc(membership::Column::Id)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    let mut choices = Vec::with_capacity(rows.len());
+    for (row, organization) in rows {
+        let Some(organization) = organization else {
+            continue;
+        };
+        let (role, _) = role_of(db, &row).await?;
+        choices.push(OrganizationChoice {
+            id: organization.id,
+            name: organization.name,
+            role_label: role.label(),
+            current: organization.id == caller.organization_id,
+        });
+    }
+    Ok(choices)
+}
+
+/// `NotFound` unless the user belongs to `organization_id`; logs the switch.
+pub async fn check_switch(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    organization_id: Uuid,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    membership::Entity::find()
+        .filter(membership::Column::UserId.eq(caller.user_id))
+        .filter(membership::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    security_log::record(
+        db,
+        SecurityEvent {
+            kind: SecurityEventKind::OrganizationSwitched,
+            succeeded: true,
+            user_id: Some(caller.user_id),
+            organization_id: Some(organization_id),
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await
+}
