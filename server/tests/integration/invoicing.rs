@@ -23,6 +23,11 @@ pub(crate) struct Books {
 
 pub(crate) async fn open_books(app: &TestApp) -> Books {
     let cookie = app.sign_up(&unique_email()).await;
+    books_for(app, cookie).await
+}
+
+/// A customer (EUR) and a 19 % tax rate, made by the signed-in `cookie`.
+pub(crate) async fn books_for(app: &TestApp, cookie: String) -> Books {
     let customer = app
         .call(
             "/api/customers/save",

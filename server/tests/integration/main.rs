@@ -13,3 +13,4 @@ mod invoicing_records;
 mod passkeys;
 mod probes;
 mod second_factors;
+mod team;
