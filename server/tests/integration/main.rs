@@ -11,6 +11,7 @@ mod helpers;
 mod invoicing;
 mod invoicing_records;
 mod passkeys;
+mod permission_matrix;
 mod probes;
 mod second_factors;
 mod team;

@@ -118,7 +118,11 @@ async fn an_invitee_creates_their_account_and_the_link_works_once() {
     let weak = app
         .call(
             "/api/invitations/accept_new",
-            &[("token", &token), ("name", "Bo Berg"), ("password", "password")],
+            &[
+                ("token", &token),
+                ("name", "Bo Berg"),
+                ("password", "password"),
+            ],
             None,
         )
         .await;
@@ -126,7 +130,11 @@ async fn an_invitee_creates_their_account_and_the_link_works_once() {
     let joined = app
         .call(
             "/api/invitations/accept_new",
-            &[("token", &token), ("name", "Bo Berg"), ("password", PASSWORD)],
+            &[
+                ("token", &token),
+                ("name", "Bo Berg"),
+                ("password", PASSWORD),
+            ],
             None,
         )
         .await;
@@ -161,7 +169,10 @@ async fn an_invitee_creates_their_account_and_the_link_works_once() {
     assert!(kinds.contains(&"member_invited".to_owned()));
     assert!(kinds.contains(&"invitation_accepted".to_owned()));
     let actions = audit_actions(&app, &owner).await;
-    assert!(actions.contains(&"member.invited".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"member.invited".to_owned()),
+        "{actions:?}"
+    );
     assert!(actions.contains(&"member.joined".to_owned()), "{actions:?}");
 }
 
@@ -182,7 +193,11 @@ async fn an_existing_account_joins_and_switches_between_organizations() {
     assert_eq!(preview["account_exists"], true);
 
     let wrong = app
-        .call("/api/invitations/accept", &[("token", &token)], Some(&stranger))
+        .call(
+            "/api/invitations/accept",
+            &[("token", &token)],
+            Some(&stranger),
+        )
         .await;
     assert_eq!(wrong.status(), 409, "the invitation is for another address");
     let taken = app
@@ -195,15 +210,26 @@ async fn an_existing_account_joins_and_switches_between_organizations() {
     assert_eq!(taken.status(), 409, "an existing account signs in instead");
 
     let joined = app
-        .call("/api/invitations/accept", &[("token", &token)], Some(&other))
+        .call(
+            "/api/invitations/accept",
+            &[("token", &token)],
+            Some(&other),
+        )
         .await;
     assert_eq!(joined.status(), 200);
     let cookie = session_cookie(joined.headers()).unwrap_or(other);
     assert_eq!(me(&app, &cookie).await["role"], "Viewer");
-    let mine = json_of(app.call("/api/organizations/mine", &[], Some(&cookie)).await).await;
+    let mine = json_of(
+        app.call("/api/organizations/mine", &[], Some(&cookie))
+            .await,
+    )
+    .await;
     let mine = mine.as_array().unwrap();
     assert_eq!(mine.len(), 2);
-    let own = mine.iter().find(|choice| choice["current"] == false).unwrap();
+    let own = mine
+        .iter()
+        .find(|choice| choice["current"] == false)
+        .unwrap();
     let switched = app
         .call(
             "/api/organizations/switch",
@@ -215,12 +241,24 @@ async fn an_existing_account_joins_and_switches_between_organizations() {
     let cookie = session_cookie(switched.headers()).unwrap();
     assert_eq!(me(&app, &cookie).await["role"], "Owner");
 
-    let foreign = json_of(app.call("/api/organizations/mine", &[], Some(&stranger)).await).await;
+    let foreign = json_of(
+        app.call("/api/organizations/mine", &[], Some(&stranger))
+            .await,
+    )
+    .await;
     let foreign = foreign[0]["id"].as_str().unwrap().to_owned();
     let refused = app
-        .call("/api/organizations/switch", &[("id", &foreign)], Some(&cookie))
+        .call(
+            "/api/organizations/switch",
+            &[("id", &foreign)],
+            Some(&cookie),
+        )
         .await;
-    assert_eq!(refused.status(), 404, "no switching into a stranger's organization");
+    assert_eq!(
+        refused.status(),
+        404,
+        "no switching into a stranger's organization"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +293,11 @@ async fn expired_revoked_and_replaced_invitations_are_refused() {
     let id = pending[0]["id"].as_str().unwrap().to_owned();
 
     let foreign = app
-        .call("/api/team/revoke_invitation", &[("id", &id)], Some(&other_owner))
+        .call(
+            "/api/team/revoke_invitation",
+            &[("id", &id)],
+            Some(&other_owner),
+        )
         .await;
     assert_eq!(foreign.status(), 404, "another organization's invitation");
     let revoked = app
@@ -275,11 +317,19 @@ async fn expired_revoked_and_replaced_invitations_are_refused() {
         .exec(&app.db().await)
         .await
         .unwrap();
-    assert_eq!(preview(later_token.clone()).await, 410, "expired after 7 days");
+    assert_eq!(
+        preview(later_token.clone()).await,
+        410,
+        "expired after 7 days"
+    );
     let expired = app
         .call(
             "/api/invitations/accept_new",
-            &[("token", &later_token), ("name", "Bo"), ("password", PASSWORD)],
+            &[
+                ("token", &later_token),
+                ("name", "Bo"),
+                ("password", PASSWORD),
+            ],
             None,
         )
         .await;
@@ -325,8 +375,17 @@ async fn a_removed_member_is_signed_out_on_their_next_request() {
     );
     let page = app.get("/app/customers", Some(&member)).await;
     assert_eq!(page.status(), 303);
-    assert!(page.headers()[LOCATION].to_str().unwrap().starts_with("/sign-in"));
-    assert!(security_kinds(&app).await.contains(&"member_removed".to_owned()));
+    assert!(
+        page.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/sign-in")
+    );
+    assert!(
+        security_kinds(&app)
+            .await
+            .contains(&"member_removed".to_owned())
+    );
 }
 
 async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
@@ -382,7 +441,11 @@ async fn a_role_change_applies_to_the_next_request() {
         .await;
     assert_eq!(changed.status(), 200);
     assert_eq!(create(member.clone()).await, 200, "same session, new role");
-    assert!(audit_actions(&app, &owner).await.contains(&"member.role_changed".to_owned()));
+    assert!(
+        audit_actions(&app, &owner)
+            .await
+            .contains(&"member.role_changed".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -392,9 +455,17 @@ async fn there_is_always_an_owner_and_owner_changes_need_confirmation() {
     let owner = app.sign_up(&owner_email).await;
     let own_id = membership_of(&app, &owner, &owner_email).await;
     let myself = app
-        .call("/api/team/remove", &[("membership_id", &own_id)], Some(&owner))
+        .call(
+            "/api/team/remove",
+            &[("membership_id", &own_id)],
+            Some(&owner),
+        )
         .await;
-    assert_eq!(myself.status(), 409, "the last owner cannot remove themselves");
+    assert_eq!(
+        myself.status(),
+        409,
+        "the last owner cannot remove themselves"
+    );
     let demote = app
         .call(
             "/api/team/change_role",
@@ -407,7 +478,11 @@ async fn there_is_always_an_owner_and_owner_changes_need_confirmation() {
     let (admin_email, admin) = add_member_as(&app, &owner_email, "admin").await;
     let admin_id = membership_of(&app, &owner, &admin_email).await;
     let by_admin = app
-        .call("/api/team/remove", &[("membership_id", &own_id)], Some(&admin))
+        .call(
+            "/api/team/remove",
+            &[("membership_id", &own_id)],
+            Some(&admin),
+        )
         .await;
     assert_eq!(by_admin.status(), 403, "admins do not touch owners");
     let grant = app
@@ -421,26 +496,46 @@ async fn there_is_always_an_owner_and_owner_changes_need_confirmation() {
 
     edit_sessions(&app, |auth| auth.confirmed_at = 0).await;
     let unconfirmed = app
-        .call("/api/team/transfer_ownership", &[("membership_id", &admin_id)], Some(&owner))
+        .call(
+            "/api/team/transfer_ownership",
+            &[("membership_id", &admin_id)],
+            Some(&owner),
+        )
         .await;
     assert_eq!(unconfirmed.status(), 403);
     assert_eq!(json_of(unconfirmed).await, json!("ConfirmationRequired"));
     let confirmed = app
-        .call("/api/auth/confirm_identity", &[("password", PASSWORD)], Some(&owner))
+        .call(
+            "/api/auth/confirm_identity",
+            &[("password", PASSWORD)],
+            Some(&owner),
+        )
         .await;
     assert_eq!(confirmed.status(), 200);
     let owner = session_cookie(confirmed.headers()).unwrap_or(owner);
     let transferred = app
-        .call("/api/team/transfer_ownership", &[("membership_id", &admin_id)], Some(&owner))
+        .call(
+            "/api/team/transfer_ownership",
+            &[("membership_id", &admin_id)],
+            Some(&owner),
+        )
         .await;
     assert_eq!(transferred.status(), 200);
     assert_eq!(me(&app, &owner).await["role"], "Admin");
     assert_eq!(me(&app, &admin).await["role"], "Owner");
     let now_admin = app
-        .call("/api/team/remove", &[("membership_id", &admin_id)], Some(&owner))
+        .call(
+            "/api/team/remove",
+            &[("membership_id", &admin_id)],
+            Some(&owner),
+        )
         .await;
     assert_eq!(now_admin.status(), 403, "the former owner is an admin now");
-    assert!(security_kinds(&app).await.contains(&"ownership_transferred".to_owned()));
+    assert!(
+        security_kinds(&app)
+            .await
+            .contains(&"ownership_transferred".to_owned())
+    );
 }
 
 /// An owner's books with two customers, each with an issued invoice, and an
@@ -458,7 +553,10 @@ pub(crate) async fn limited_member(app: &TestApp, role: &str) -> Limited {
     let owner_email = unique_email();
     let books = open_books_as(app, &owner_email).await;
     let listed_invoice = draft(app, &books).await;
-    assert_eq!(issue(app, &books.cookie, &listed_invoice).await.status(), 200);
+    assert_eq!(
+        issue(app, &books.cookie, &listed_invoice).await.status(),
+        200
+    );
     let unlisted_customer = json_of(
         app.call(
             "/api/customers/save",
@@ -477,7 +575,10 @@ pub(crate) async fn limited_member(app: &TestApp, role: &str) -> Limited {
         vat: books.vat.clone(),
     };
     let unlisted_invoice = draft(app, &other).await;
-    assert_eq!(issue(app, &books.cookie, &unlisted_invoice).await.status(), 200);
+    assert_eq!(
+        issue(app, &books.cookie, &unlisted_invoice).await.status(),
+        200
+    );
     let (email, member) = add_member_as(app, &owner_email, role).await;
     let membership_id = membership_of(app, &books.cookie, &email).await;
     let limited = limit_to(app, &books.cookie, &membership_id, &[&books.customer]).await;
@@ -512,11 +613,18 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
         .map(|row| row["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Ωmega Trading GmbH"]);
-    let searched =
-        json_of(app.call("/api/customers/list", &[("query", "zeb")], Some(member)).await).await;
+    let searched = json_of(
+        app.call("/api/customers/list", &[("query", "zeb")], Some(member))
+            .await,
+    )
+    .await;
     assert!(searched["rows"].as_array().unwrap().is_empty(), "search");
     let by_id = app
-        .call("/api/customers/get", &[("id", &setup.unlisted_customer)], Some(member))
+        .call(
+            "/api/customers/get",
+            &[("id", &setup.unlisted_customer)],
+            Some(member),
+        )
         .await;
     assert_eq!(by_id.status(), 404, "by id: as if it did not exist");
 
@@ -538,21 +646,40 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
             Some(member),
         )
         .await;
-    assert!(json_of(by_name).await["rows"].as_array().unwrap().is_empty());
+    assert!(
+        json_of(by_name).await["rows"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let invoice = app
-        .call("/api/invoices/get", &[("id", &setup.unlisted_invoice)], Some(member))
+        .call(
+            "/api/invoices/get",
+            &[("id", &setup.unlisted_invoice)],
+            Some(member),
+        )
         .await;
     assert_eq!(invoice.status(), 404);
     let pay = app
-        .call("/api/invoices/mark_paid", &[("id", &setup.unlisted_invoice)], Some(member))
+        .call(
+            "/api/invoices/mark_paid",
+            &[("id", &setup.unlisted_invoice)],
+            Some(member),
+        )
         .await;
     assert_eq!(pay.status(), 404, "writes too");
     let pdf = app
-        .get(&format!("/app/invoices/{}/pdf", setup.unlisted_invoice), Some(member))
+        .get(
+            &format!("/app/invoices/{}/pdf", setup.unlisted_invoice),
+            Some(member),
+        )
         .await;
     assert_eq!(pdf.status(), 404, "PDF");
     let listed_pdf = app
-        .get(&format!("/app/invoices/{}/pdf", setup.listed_invoice), Some(member))
+        .get(
+            &format!("/app/invoices/{}/pdf", setup.listed_invoice),
+            Some(member),
+        )
         .await;
     assert_eq!(listed_pdf.status(), 200);
     let new_draft = app
@@ -566,7 +693,11 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
             Some(member),
         )
         .await;
-    assert_eq!(new_draft.status(), 422, "no drafts for an unlisted customer");
+    assert_eq!(
+        new_draft.status(),
+        422,
+        "no drafts for an unlisted customer"
+    );
 
     let owner_view = get(&app, owner, &setup.unlisted_invoice).await;
     let secret_number = owner_view["number"].as_str().unwrap().to_owned();
@@ -589,7 +720,12 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
 
     let dashboard = json_of(app.call("/api/dashboard/summary", &[], Some(member)).await).await;
     let owner_dashboard = json_of(app.call("/api/dashboard/summary", &[], Some(owner)).await).await;
-    let outstanding = |figures: &Value| figures["money"][0]["outstanding"].as_str().unwrap().to_owned();
+    let outstanding = |figures: &Value| {
+        figures["money"][0]["outstanding"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_ne!(outstanding(&dashboard), outstanding(&owner_dashboard));
     assert_eq!(
         outstanding(&dashboard),
@@ -597,7 +733,11 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
         "each customer owes one invoice of the same total: the member sees one"
     );
     let totals = app
-        .call_json("/api/invoices/status_totals", &json!({ "filter": {} }), Some(member))
+        .call_json(
+            "/api/invoices/status_totals",
+            &json!({ "filter": {} }),
+            Some(member),
+        )
         .await;
     let totals = json_of(totals).await;
     let counted: u64 = totals
@@ -619,9 +759,15 @@ async fn a_limited_member_cannot_reach_an_unlisted_customer() {
     }
     assert!(!audit["events"].as_array().unwrap().is_empty());
     let verify = app.call("/api/audit/verify", &[], Some(member)).await;
-    assert_eq!(verify.status(), 403, "the whole chain is not theirs to walk");
     assert_eq!(
-        app.call("/api/team/overview", &[], Some(member)).await.status(),
+        verify.status(),
+        403,
+        "the whole chain is not theirs to walk"
+    );
+    assert_eq!(
+        app.call("/api/team/overview", &[], Some(member))
+            .await
+            .status(),
         403
     );
 
@@ -651,8 +797,12 @@ async fn the_access_report_names_who_can_see_a_customer_and_who_did() {
         let app = &app;
         async move {
             json_of(
-                app.call("/api/team/access_report", &[("customer_id", &customer)], Some(owner))
-                    .await,
+                app.call(
+                    "/api/team/access_report",
+                    &[("customer_id", &customer)],
+                    Some(owner),
+                )
+                .await,
             )
             .await
         }
@@ -690,13 +840,21 @@ async fn the_access_report_names_who_can_see_a_customer_and_who_did() {
         .await;
     assert_eq!(lifted.status(), 200);
     assert_eq!(
-        app.call("/api/invoices/get", &[("id", &setup.unlisted_invoice)], Some(&setup.member))
-            .await
-            .status(),
+        app.call(
+            "/api/invoices/get",
+            &[("id", &setup.unlisted_invoice)],
+            Some(&setup.member)
+        )
+        .await
+        .status(),
         200,
         "lifting the limit applies at once too"
     );
-    assert!(security_kinds(&app).await.contains(&"member_customers_changed".to_owned()));
+    assert!(
+        security_kinds(&app)
+            .await
+            .contains(&"member_customers_changed".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -739,9 +897,13 @@ async fn custom_roles_grant_what_they_list_and_nothing_beyond_their_author() {
     assert_eq!(assigned.status(), 200);
     assert_eq!(me(&app, &member).await["role"], "Collections");
     assert_eq!(
-        app.call("/api/invoices/mark_paid", &[("id", &invoice)], Some(&member))
-            .await
-            .status(),
+        app.call(
+            "/api/invoices/mark_paid",
+            &[("id", &invoice)],
+            Some(&member)
+        )
+        .await
+        .status(),
         200
     );
     assert_eq!(
