@@ -5,8 +5,9 @@ use crate::api::organization::{SwitchOrganization, my_organizations};
 use crate::domain::Permission;
 use crate::domain::next_path::sign_in_url;
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet, Redirect};
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -22,6 +23,20 @@ pub fn AppShell() -> impl IntoView {
         );
         sign_in_url(&here)
     };
+
+    // In the browser, every navigation asks again whether the session still
+    // stands: a member removed a moment ago lands on the sign-in page at
+    // their next click rather than on a page of errors.
+    let still_signed_in = LocalResource::new(move || {
+        location.pathname.track();
+        me()
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(None)) = still_signed_in.get() {
+            navigate(&sign_in_path(), NavigateOptions::default());
+        }
+    });
 
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>

@@ -1,8 +1,9 @@
 //! The team: members with their roles and customer limits, invitations.
 
 use crate::api::team::{
-    ChangeMemberRole, CustomerLimit, CustomerRef, MemberView, RemoveMember, RevokeInvitation,
-    RoleView, TransferOwnership, invite_member, set_member_customers, team_overview,
+    ChangeMemberRole, CustomerLimit, CustomerRef, InvitationView, MemberView, RemoveMember,
+    RevokeInvitation, RoleView, TransferOwnership, invite_member, set_member_customers,
+    team_overview,
 };
 use crate::components::confirm_identity::{ConfirmIdentity, needs_confirmation, other_error};
 use crate::components::customer_picker::CustomerPicker;
@@ -31,7 +32,15 @@ pub fn TeamPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let transfer = ServerAction::<TransferOwnership>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
-    // Bumped by the JSON actions below (invite, customer limits).
+    // Kept here, not in the form: the form is rendered anew with the team
+    // after every change, and the answer (and its notice) must outlive it.
+    let invite: InviteAction = Action::new(
+        move |(email, role, limit): &(String, String, CustomerLimit)| {
+            let (email, role, limit) = (email.clone(), role.clone(), limit.clone());
+            async move { invite_member(email, role, limit).await }
+        },
+    );
+    // Bumped by the customer-limit editor.
     let changed = RwSignal::new(0_u32);
     let team = Resource::new(
         move || {
@@ -40,6 +49,7 @@ pub fn TeamPage() -> impl IntoView {
                 remove.version().get(),
                 transfer.version().get(),
                 revoke.version().get(),
+                invite.version().get(),
                 changed.get(),
             )
         },
@@ -94,7 +104,7 @@ pub fn TeamPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </section>
-                            <InviteForm roles=team.roles.clone() you_are_owner changed />
+                            <InviteForm roles=team.roles.clone() you_are_owner invite />
                             <section class="panel">
                                 <h2>"Pending invitations"</h2>
                                 {if team.invitations.is_empty() {
@@ -186,6 +196,7 @@ fn MemberRow(
     // Nobody changes their own membership, and only owners touch owners.
     let editable = !member.is_you && (you_are_owner || !member.is_owner);
     let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
     let id = member.membership_id.to_string();
     let limit_text = describe_limit(&member);
     let options = role_options(&roles, &member.role, you_are_owner);
@@ -195,7 +206,7 @@ fn MemberRow(
         <tr data-member=member.email.clone()>
             <td>
                 <strong>{member.name.clone()}</strong>
-                {member.is_you.then(|| " (you)")}
+                {member.is_you.then_some(" (you)")}
                 <br />
                 <span class="muted">{member.email.clone()}</span>
             </td>
@@ -232,10 +243,16 @@ fn MemberRow(
                     </ActionForm>
                 })}
                 {editable.then(|| view! {
-                    <ActionForm action=remove attr:class="inline">
-                        <input type="hidden" name="membership_id" value=remove_id />
-                        <button type="submit" class="link danger">"Remove"</button>
-                    </ActionForm>
+                    // Two steps: removing someone is not undone by a click.
+                    <button type="button" class="link danger" hidden=move || confirming.get() on:click=move |_| confirming.set(true)>
+                        "Remove"
+                    </button>
+                    <span hidden=move || !confirming.get()>
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="membership_id" value=remove_id />
+                            <button type="submit" class="button danger">"Confirm removal"</button>
+                        </ActionForm>
+                    </span>
                 })}
             </td>
         </tr>
@@ -301,25 +318,14 @@ fn LimitEditor(
     .into_any()
 }
 
+type InviteAction = Action<(String, String, CustomerLimit), Result<InvitationView, AppError>>;
+
 #[component]
-fn InviteForm(roles: Vec<RoleView>, you_are_owner: bool, changed: RwSignal<u32>) -> impl IntoView {
+fn InviteForm(roles: Vec<RoleView>, you_are_owner: bool, invite: InviteAction) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new("viewer".to_owned());
     let limited = RwSignal::new(false);
     let selected: RwSignal<Vec<CustomerRef>> = RwSignal::new(Vec::new());
-    let invite = Action::new(
-        move |(email, role, limit): &(String, String, CustomerLimit)| {
-            let (email, role, limit) = (email.clone(), role.clone(), limit.clone());
-            async move { invite_member(email, role, limit).await }
-        },
-    );
-    Effect::new(move |_| {
-        if matches!(invite.value().get(), Some(Ok(_))) {
-            email.set(String::new());
-            selected.set(Vec::new());
-            changed.update(|n| *n += 1);
-        }
-    });
     let error = Signal::derive(move || other_error(invite.value().get()));
     let must_confirm = Signal::derive(move || needs_confirmation(invite.value().get()));
     let options = role_options(&roles, "viewer", you_are_owner);

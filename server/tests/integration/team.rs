@@ -284,7 +284,7 @@ async fn expired_revoked_and_replaced_invitations_are_refused() {
         .mail_to(&email)
         .iter()
         .map(|message| reset_token(message))
-        .last()
+        .next_back()
         .unwrap();
     assert_eq!(preview(token.clone()).await, 200);
     let pending = &team(&app, &owner).await["invitations"];

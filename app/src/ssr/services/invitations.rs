@@ -121,6 +121,7 @@ pub async fn invite(
     txn.commit().await.map_err(internal)?;
 
     let (organization_name, inviter) = names_of(db, organization_id, member.caller.user_id).await?;
+    let link = format!("{}/invitation?token={token}", state.settings.public_url);
     state.mailer.send_later(Mail {
         to: new.email.as_str().to_owned(),
         subject: format!("{inviter} invited you to {organization_name} on Ledgerlock"),
@@ -130,7 +131,6 @@ pub async fn invite(
              Accept the invitation here (the link works once, for 7 days):\n{link}\n\n\
              If you did not expect this, ignore this message.\n",
             role = choice.label,
-            link = format!("{}/invitation?token={token}", state.settings.public_url),
         ),
         kind: "invitation",
     });
@@ -188,9 +188,9 @@ pub async fn pending(
     let mut inviters: HashMap<Uuid, String> = HashMap::new();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        if !inviters.contains_key(&row.invited_by) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = inviters.entry(row.invited_by) {
             let (_, name) = names_of(db, organization_id, row.invited_by).await?;
-            inviters.insert(row.invited_by, name);
+            entry.insert(name);
         }
         views.push(InvitationView {
             id: row.id,
