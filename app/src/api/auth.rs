@@ -11,7 +11,6 @@ pub struct Viewer {
     pub email: String,
     pub organization_name: String,
     pub role: String,
-    pub is_owner: bool,
     /// Permission names the member holds: the interface hides what they may
     /// not do (the server refuses it anyway).
     pub permissions: Vec<String>,

@@ -103,6 +103,12 @@ pub fn can(permission: Permission) -> bool {
 fn OrganizationSwitch() -> impl IntoView {
     let switch = ServerAction::<SwitchOrganization>::new();
     let choices = LocalResource::new(my_organizations);
+    // Everything on screen belongs to the old organization: load afresh.
+    Effect::new(move |_| {
+        if matches!(switch.value().get(), Some(Ok(()))) {
+            let _ = window().location().assign("/app");
+        }
+    });
     view! {
         <ActionForm action=switch attr:class="inline organization-switch">
             <label class="visually-hidden" for="organization-switch">"Organization"</label>

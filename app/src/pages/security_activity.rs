@@ -1,20 +1,20 @@
-use crate::api::auth::Viewer;
 use crate::api::security::security_activity;
+use crate::components::app_shell::can;
 use crate::components::time::format_utc;
+use crate::domain::Permission;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn SecurityActivityPage() -> impl IntoView {
-    let viewer = use_context::<Viewer>();
-    let is_owner = viewer.as_ref().is_some_and(|viewer| viewer.is_owner);
+    let sees_everyone = can(Permission::TeamManage);
     let (whole_organization, set_whole_organization) = signal(false);
     let events = Resource::new(move || whole_organization.get(), security_activity);
     view! {
         <Title text="Security activity" />
         <h1>"Security activity"</h1>
         <p class="lead">"Sign-ins, failed attempts, password changes and sessions ended, newest first."</p>
-        {is_owner.then(|| view! {
+        {sees_everyone.then(|| view! {
             <label class="toggle">
                 <input
                     type="checkbox"

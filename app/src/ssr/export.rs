@@ -13,19 +13,16 @@ use crate::ssr::AppState;
 use crate::ssr::access::Tenant;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{customer, invoice, payment};
-use crate::ssr::errors::{REQUEST_ID_HEADER, internal};
-use crate::ssr::request::download_member;
-use crate::ssr::services::audit::{self, Actor, Change, Scope};
+use crate::ssr::errors::internal;
+use crate::ssr::request::{download_member, download_scope};
+use crate::ssr::services::audit::{self, Change};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -127,18 +124,18 @@ pub async fn download(
     if member.require(kind.read_permission()).is_err() {
         return StatusCode::FORBIDDEN.into_response();
     }
-    let scope = Scope {
-        organization_id: member.caller.organization_id,
-        actor: Actor::User(member.caller.user_id),
-        customers: member.customers(),
-        request_id: headers
-            .get(REQUEST_ID_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
-        client_ip: client.and_then(|info| info.0.ip_text()).unwrap_or_default(),
+    let scope = download_scope(&member, &headers, client.as_ref().map(|info| &info.0));
+    let change = Change {
+        action: "export.downloaded",
+        object_type: "organization",
+        object_id: scope.organization_id,
+        summary: format!("{} as CSV", kind.name()),
+        customer_id: None,
     };
-    if record_export(&state.db, &scope, kind, now).await.is_err() {
+    if audit::record_alone(&state.db, &scope, change, now)
+        .await
+        .is_err()
+    {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     let pages = futures::stream::unfold(
@@ -176,25 +173,6 @@ pub async fn download(
 }
 
 /// Exports are billing events too: who took the data, and when.
-async fn record_export(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    kind: Kind,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    let change = Change {
-        action: "export.downloaded",
-        object_type: "organization",
-        object_id: scope.organization_id,
-        summary: format!("{} as CSV", kind.name()),
-        customer_id: None,
-    };
-    audit::record(&txn, scope, change, now).await?;
-    txn.commit().await.map_err(internal)
-}
-
 struct Cursor {
     db: DatabaseConnection,
     tenant: Tenant,

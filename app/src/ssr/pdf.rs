@@ -10,7 +10,8 @@ use crate::components::money::format_money;
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::ssr::AppState;
-use crate::ssr::request::download_member;
+use crate::ssr::request::{download_member, download_scope};
+use crate::ssr::services::audit::{self, Change};
 use crate::ssr::services::invoice_views::{self, Party, Printable};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -461,6 +462,8 @@ pub async fn download(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    client: Option<axum::Extension<crate::ssr::client::ClientInfo>>,
 ) -> Response {
     let Ok(id) = id.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
@@ -481,6 +484,25 @@ pub async fn download(
         .number
         .clone()
         .unwrap_or_else(|| "draft".into());
+    // Who took a copy of which customer's document: the access report reads it.
+    let scope = download_scope(&member, &headers, client.as_ref().map(|info| &info.0));
+    let change = Change {
+        action: "document.downloaded",
+        object_type: if document.detail.is_credit_note {
+            "credit_note"
+        } else {
+            "invoice"
+        },
+        object_id: id,
+        summary: format!("{name} as PDF"),
+        customer_id: Some(document.detail.customer_id),
+    };
+    if audit::record_alone(&state.db, &scope, change, now)
+        .await
+        .is_err()
+    {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
     // Drawing is CPU work: off the async runtime.
     let rendered = tokio::task::spawn_blocking(move || render(&document)).await;
     let Ok(Ok(bytes)) = rendered else {

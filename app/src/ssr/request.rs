@@ -175,6 +175,26 @@ async fn member_of(state: &AppState, caller: Caller) -> Result<Member, AppError>
     Ok(member)
 }
 
+/// Where a download handler's audit events come from (what
+/// [`RequestContext::audit_scope`] gives server functions).
+pub fn download_scope(
+    member: &Member,
+    headers: &http::HeaderMap,
+    client: Option<&ClientInfo>,
+) -> audit::Scope {
+    audit::Scope {
+        organization_id: member.caller.organization_id,
+        actor: audit::Actor::User(member.caller.user_id),
+        request_id: headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        client_ip: client.and_then(ClientInfo::ip_text).unwrap_or_default(),
+        customers: member.customers(),
+    }
+}
+
 /// For plain axum handlers (file downloads): the signed-in member holding
 /// `permission`, as [`RequestContext::require_member`] decides it;
 /// otherwise the status to answer with.

@@ -807,8 +807,20 @@ async fn the_access_report_names_who_can_see_a_customer_and_who_did() {
             .await
         }
     };
+    let pdf = app
+        .get(
+            &format!("/app/invoices/{}/pdf", setup.listed_invoice),
+            Some(&setup.member),
+        )
+        .await;
+    assert_eq!(pdf.status(), 200);
     let listed = report(setup.books.customer.clone()).await;
     let unlisted = report(setup.unlisted_customer.clone()).await;
+    // The member's copy of the document is on record for its customer.
+    assert_eq!(
+        listed["activity"][0]["action"], "document.downloaded",
+        "{listed}"
+    );
     let reaches = |report: &Value| {
         let mut reaches = report["can_see"]
             .as_array()

@@ -652,7 +652,6 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
         email: account.email,
         organization_name: organization.name,
         role: member.role.label(),
-        is_owner: member.is_owner(),
         permissions: member
             .permissions
             .iter()

@@ -194,6 +194,21 @@ pub async fn record(
     Ok(())
 }
 
+/// Records `change` in a transaction of its own: for events that come with
+/// no other write (a download).
+pub async fn record_alone(
+    db: &sea_orm::DatabaseConnection,
+    scope: &Scope,
+    change: Change,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await.map_err(internal)?;
+    lock(&txn, scope.organization_id).await?;
+    record(&txn, scope, change, now).await?;
+    txn.commit().await.map_err(internal)
+}
+
 /// The outcome of checking one organization's chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainCheck {
