@@ -174,24 +174,22 @@ impl Caller {
 
 /// Records a fresh confirmation in the session, under a new id.
 pub async fn mark_confirmed(session: &Session, now: OffsetDateTime) -> Result<(), AppError> {
-    let Some(auth) = session
+    rewrite(session, |auth| auth.confirmed_at = now.unix_timestamp()).await
+}
+
+/// Changes what a signed-in session holds, under a new id (every such
+/// change is a change of privilege).
+async fn rewrite(session: &Session, change: impl FnOnce(&mut SessionAuth)) -> Result<(), AppError> {
+    let Some(mut auth) = session
         .get::<SessionAuth>(AUTH_KEY)
         .await
         .map_err(internal)?
     else {
         return Err(AppError::Unauthenticated);
     };
+    change(&mut auth);
     session.cycle_id().await.map_err(internal)?;
-    session
-        .insert(
-            AUTH_KEY,
-            SessionAuth {
-                confirmed_at: now.unix_timestamp(),
-                ..auth
-            },
-        )
-        .await
-        .map_err(internal)
+    session.insert(AUTH_KEY, auth).await.map_err(internal)
 }
 
 fn unix(seconds: i64) -> OffsetDateTime {
@@ -241,27 +239,9 @@ pub async fn begin(session: &Session, auth: SessionAuth) -> Result<(), AppError>
 }
 
 /// Points the signed-in session at another of the user's organizations,
-/// under a new id (it is a change of privileges). The caller has checked
-/// the membership.
+/// under a new id. The caller has checked the membership.
 pub async fn switch_organization(session: &Session, organization_id: Uuid) -> Result<(), AppError> {
-    let Some(auth) = session
-        .get::<SessionAuth>(AUTH_KEY)
-        .await
-        .map_err(internal)?
-    else {
-        return Err(AppError::Unauthenticated);
-    };
-    session.cycle_id().await.map_err(internal)?;
-    session
-        .insert(
-            AUTH_KEY,
-            SessionAuth {
-                organization_id,
-                ..auth
-            },
-        )
-        .await
-        .map_err(internal)
+    rewrite(session, |auth| auth.organization_id = organization_id).await
 }
 
 /// Deletes the session on the server and clears the cookie.

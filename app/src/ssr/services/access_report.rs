@@ -5,11 +5,11 @@ use crate::api::team::{CanSee, CustomerAccess, CustomerRef, DidSee};
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::ssr::access::{Tenant, role_of};
-use crate::ssr::entities::{audit_event, membership, membership_customer, user};
+use crate::ssr::entities::{audit_event, membership_customer};
 use crate::ssr::errors::internal;
-use crate::ssr::services::customers;
+use crate::ssr::services::{audit_log, customers, team};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 const ACTIVITY_LIMIT: u64 = 100;
@@ -20,14 +20,7 @@ pub async fn report(
     customer_id: Uuid,
 ) -> Result<CustomerAccess, AppError> {
     let customer = customers::find(db, tenant, customer_id).await?;
-    let members = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(tenant.organization_id))
-        .find_also_related(user::Entity)
-        .order_by_asc(membership::Column::CreatedAt)
-        .order_by_asc(membership::Column::Id)
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let members = team::members(db, tenant.organization_id).await?;
     let listing: HashSet<Uuid> = membership_customer::Entity::find()
         .select_only()
         .column(membership_customer::Column::MembershipId)
@@ -40,7 +33,6 @@ pub async fn report(
         .collect();
     let mut can_see = Vec::new();
     for (row, account) in members {
-        let Some(account) = account else { continue };
         let (role, permissions) = role_of(db, &row).await?;
         let reads = permissions.contains(Permission::CustomersRead)
             || permissions.contains(Permission::InvoicesRead);
@@ -66,28 +58,11 @@ pub async fn report(
         .all(db)
         .await
         .map_err(internal)?;
-    let actor_ids: Vec<Uuid> = events.iter().filter_map(|event| event.actor_id).collect();
-    let names: HashMap<Uuid, String> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(actor_ids))
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .collect();
+    let names = audit_log::actor_names(db, &events).await?;
     let activity = events
         .into_iter()
         .map(|event| DidSee {
-            who: match (event.actor_kind.as_str(), event.actor_id) {
-                ("user", Some(id)) => names
-                    .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| "a former user".into()),
-                (kind, _) => kind.to_owned(),
-            },
+            who: audit_log::actor_label(&event, &names),
             at: event.occurred_at.unix_timestamp(),
             action: event.action,
             summary: event.summary,

@@ -6,6 +6,7 @@ use crate::ssr::access::Tenant;
 use crate::ssr::entities::{audit_event, user};
 use crate::ssr::errors::internal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 const PAGE_SIZE: u64 = 50;
@@ -38,27 +39,12 @@ pub async fn list(
         .map_err(internal)?;
     let more = events.len() as u64 > PAGE_SIZE;
     events.truncate(PAGE_SIZE as usize);
-    let user_ids: Vec<Uuid> = events.iter().filter_map(|event| event.actor_id).collect();
-    let names: Vec<(Uuid, String)> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(user_ids))
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let names = actor_names(db, &events).await?;
     let next_before = more.then(|| events.last().map(|event| event.seq)).flatten();
     let events = events
         .into_iter()
         .map(|event| AuditEventView {
-            actor: match (event.actor_kind.as_str(), event.actor_id) {
-                ("user", Some(id)) => names
-                    .iter()
-                    .find(|(user_id, _)| *user_id == id)
-                    .map_or_else(|| "a former user".to_owned(), |(_, name)| name.clone()),
-                (kind, _) => kind.to_owned(),
-            },
+            actor: actor_label(&event, &names),
             seq: event.seq,
             at: event.occurred_at.unix_timestamp(),
             action: event.action,
@@ -73,4 +59,34 @@ pub async fn list(
         events,
         next_before,
     })
+}
+
+/// The names of the users who acted in `events`.
+pub async fn actor_names(
+    db: &impl ConnectionTrait,
+    events: &[audit_event::Model],
+) -> Result<HashMap<Uuid, String>, AppError> {
+    let user_ids: Vec<Uuid> = events.iter().filter_map(|event| event.actor_id).collect();
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .filter(user::Column::Id.is_in(user_ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .collect())
+}
+
+/// Who acted, as the log shows it: a user's name, or "customer"/"system".
+pub fn actor_label(event: &audit_event::Model, names: &HashMap<Uuid, String>) -> String {
+    match (event.actor_kind.as_str(), event.actor_id) {
+        ("user", Some(id)) => names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "a former user".into()),
+        (kind, _) => kind.to_owned(),
+    }
 }

@@ -107,16 +107,27 @@ pub(crate) async fn checked_customers(
     Ok(ids)
 }
 
-pub async fn overview(db: &DatabaseConnection, member: &Member) -> Result<Team, AppError> {
-    let organization_id = member.caller.organization_id;
-    let rows = membership::Entity::find()
+/// The organization's memberships with their accounts, oldest first.
+pub(crate) async fn members(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> Result<Vec<(membership::Model, user::Model)>, AppError> {
+    Ok(membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(organization_id))
         .find_also_related(user::Entity)
         .order_by_asc(membership::Column::CreatedAt)
         .order_by_asc(membership::Column::Id)
         .all(db)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+        .into_iter()
+        .filter_map(|(row, account)| Some((row, account?)))
+        .collect())
+}
+
+pub async fn overview(db: &DatabaseConnection, member: &Member) -> Result<Team, AppError> {
+    let organization_id = member.caller.organization_id;
+    let rows = members(db, organization_id).await?;
     let listed: Vec<(Uuid, Uuid, String)> = membership_customer::Entity::find()
         .select_only()
         .column(membership_customer::Column::MembershipId)
@@ -138,7 +149,6 @@ pub async fn overview(db: &DatabaseConnection, member: &Member) -> Result<Team, 
     }
     let mut members = Vec::with_capacity(rows.len());
     for (row, account) in rows {
-        let Some(account) = account else { continue };
         let (role, _) = role_of(db, &row).await?;
         members.push(MemberView {
             membership_id: row.id,
