@@ -129,18 +129,17 @@ pub async fn list(
     }
     if let Some(after) = filter.after {
         let last = find(db, tenant, after).await?;
-        let (before_date, before_id) = if filter.oldest_first {
-            (C::IssueDate.gt(last.issue_date), C::Id.gt(last.id))
+        // A row-value comparison, `(issue_date, id) < (d, x)`: one range on
+        // the (organization, kind, issue date) index on both engines, where
+        // the equivalent OR of two conditions made PostgreSQL filter rows.
+        use sea_orm::sea_query::ExprTrait as _;
+        let key = Expr::tuple([Expr::col(C::IssueDate), Expr::col(C::Id)]);
+        let last_key = Expr::tuple([Expr::value(last.issue_date), Expr::value(last.id)]);
+        page = page.add(if filter.oldest_first {
+            key.gt(last_key)
         } else {
-            (C::IssueDate.lt(last.issue_date), C::Id.lt(last.id))
-        };
-        page = page.add(
-            Condition::any().add(before_date).add(
-                Condition::all()
-                    .add(C::IssueDate.eq(last.issue_date))
-                    .add(before_id),
-            ),
-        );
+            key.lt(last_key)
+        });
     }
     let select = invoice_entity::Entity::find().filter(page);
     let select = if filter.oldest_first {
