@@ -378,3 +378,21 @@ pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
     .await;
     request.respond(result)
 }
+
+/// Whether the caller may download exports now: they need `export` and a
+/// recent confirmation (an export is all the data at once).
+#[server(prefix = "/api", endpoint = "exports/check")]
+pub async fn check_export() -> Result<(), AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::request::RequestContext;
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::Export).await?;
+        member
+            .caller
+            .require_recent_confirmation(time::OffsetDateTime::now_utc())
+    }
+    .await;
+    request.respond(result)
+}

@@ -28,6 +28,10 @@ pub fn ConfirmIdentity(
     /// Shown while true (typically: the guarded action asked for it).
     #[prop(into)]
     when: Signal<bool>,
+    /// Called once the user has confirmed (for a page that can then go on
+    /// by itself instead of asking to try again).
+    #[prop(optional)]
+    on_confirmed: Option<Callback<()>>,
 ) -> impl IntoView {
     let confirm = ServerAction::<ConfirmIdentityAction>::new();
     let (by_passkey, set_by_passkey) = signal(false);
@@ -54,6 +58,11 @@ pub fn ConfirmIdentity(
     };
     let error = Signal::derive(move || confirm.value().get().and_then(Result::err));
     let confirmed = move || matches!(confirm.value().get(), Some(Ok(()))) || by_passkey.get();
+    Effect::new(move |_| {
+        if let (true, Some(on_confirmed)) = (confirmed(), on_confirmed) {
+            on_confirmed.run(());
+        }
+    });
     view! {
         <Show when=shown>
             <div class="confirm-identity" role="region" aria-label="Confirm it is you" data-testid="confirm-identity">

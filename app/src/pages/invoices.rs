@@ -2,13 +2,16 @@
 //! changes, keyset pages.
 
 use crate::api::invoices::{
-    InvoiceFilter, IssueInvoice, MarkPaid, MarkUnpaid, invoice_status_totals, list_invoices,
+    InvoiceFilter, IssueInvoice, MarkPaid, MarkUnpaid, check_export, invoice_status_totals,
+    list_invoices,
 };
 use crate::components::app_shell::can;
+use crate::components::confirm_identity::ConfirmIdentity;
 use crate::components::form::FormAlert;
 use crate::components::money::format_money;
 use crate::domain::Permission;
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -91,12 +94,7 @@ pub fn InvoicesPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Invoices"</h1>
             <div class="actions">
-                {can(Permission::Export).then(|| view! {
-                    <span class="muted">"Export CSV:"</span>
-                    <a href="/app/export/invoices.csv" rel="external" download>"invoices"</a>
-                    <a href="/app/export/payments.csv" rel="external" download>"payments"</a>
-                    <a href="/app/export/customers.csv" rel="external" download>"customers"</a>
-                })}
+                {can(Permission::Export).then(|| view! { <ExportLinks /> })}
                 {can(Permission::InvoicesWrite).then(|| view! {
                     <A href="/app/invoices/new" attr:class="button primary">"New invoice"</A>
                 })}
@@ -201,4 +199,35 @@ pub fn InvoicesPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The CSV downloads, once the user has confirmed who they are recently.
+#[component]
+fn ExportLinks() -> impl IntoView {
+    let confirmed = RwSignal::new(0_u32);
+    let allowed = LocalResource::new(move || {
+        confirmed.track();
+        check_export()
+    });
+    view! {
+        {move || match allowed.get() {
+            Some(Ok(())) => view! {
+                <span class="muted">"Export CSV:"</span>
+                <a href="/app/export/invoices.csv" rel="external" download>"invoices"</a>
+                <a href="/app/export/payments.csv" rel="external" download>"payments"</a>
+                <a href="/app/export/customers.csv" rel="external" download>"customers"</a>
+            }.into_any(),
+            Some(Err(AppError::ConfirmationRequired)) => view! {
+                <details class="export-confirm">
+                    <summary>"Export CSV…"</summary>
+                    <ConfirmIdentity
+                        when=Signal::derive(|| true)
+                        on_confirmed=Callback::new(move |()| confirmed.update(|n| *n += 1))
+                    />
+                </details>
+            }.into_any(),
+            _ => ().into_any(),
+        }}
+    }
+    .into_any()
 }

@@ -124,7 +124,10 @@ pub async fn download(
         Ok(member) => member,
         Err(status) => return status.into_response(),
     };
-    if member.require(kind.read_permission()).is_err() {
+    // All of it at once: only right after the user proved who they are.
+    if member.require(kind.read_permission()).is_err()
+        || member.caller.require_recent_confirmation(now).is_err()
+    {
         return StatusCode::FORBIDDEN.into_response();
     }
     let scope = download_scope(&member, &headers, client.as_ref().map(|info| &info.0));

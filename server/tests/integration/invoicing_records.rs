@@ -1,7 +1,7 @@
 //! Issue 5, what invoicing produces: the audit chain and its check, CSV
 //! exports, the dashboard's figures, PDFs, number formats, demo data.
 
-use crate::helpers::{TestApp, unique_email};
+use crate::helpers::{PASSWORD, TestApp, edit_sessions, session_cookie, unique_email};
 use crate::invoicing::{Books, draft, form, get, issue, json_of, open_books, save, two_lines};
 use ledgerlock_app::ssr::entities::audit_event;
 use ledgerlock_app::ssr::services::audit;
@@ -192,6 +192,39 @@ async fn exports_stream_the_organizations_rows_only_and_defuse_formulas() {
         .map(|event| event.action)
         .collect();
     assert!(actions.contains(&"export.downloaded".to_owned()));
+
+    // All the data at once needs a recent confirmation (step-up).
+    edit_sessions(&app, |auth| auth.confirmed_at = 0).await;
+    let stale = app
+        .get("/app/export/customers.csv", Some(&books.cookie))
+        .await;
+    assert_eq!(stale.status(), 403);
+    let check = app
+        .call("/api/exports/check", &[], Some(&books.cookie))
+        .await;
+    assert_eq!(check.status(), 403);
+    assert_eq!(json_of(check).await, json!("ConfirmationRequired"));
+    let confirmed = app
+        .call(
+            "/api/auth/confirm_identity",
+            &[("password", PASSWORD)],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(confirmed.status(), 200);
+    let cookie = session_cookie(confirmed.headers()).unwrap();
+    assert_eq!(
+        app.call("/api/exports/check", &[], Some(&cookie))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/app/export/customers.csv", Some(&cookie))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]

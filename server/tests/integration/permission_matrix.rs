@@ -47,6 +47,7 @@ const CASES: &[&str] = &[
     "invoices/void",
     "invoices/credit_note",
     "GET invoice PDF",
+    "exports/check",
     "GET export invoices.csv",
     "GET export payments.csv",
     "GET export customers.csv",
@@ -509,6 +510,7 @@ impl Fixture<'_> {
                         .await,
                 )
             }
+            "exports/check" if !cross => self.post(caller, "/api/exports/check", &[]).await,
             "GET export invoices.csv" => {
                 // Invoice numbers repeat across organizations: a customer's
                 // name made for this call does not.
