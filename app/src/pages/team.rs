@@ -12,15 +12,16 @@ use crate::components::time::format_utc;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 /// Links between the three team pages.
 #[component]
 pub fn TeamTabs() -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Team">
-            <a href="/app/team">"Members"</a>
-            <a href="/app/team/roles">"Roles"</a>
-            <a href="/app/team/access">"Access report"</a>
+            <A href="/app/team" exact=true>"Members"</A>
+            <A href="/app/team/roles">"Roles"</A>
+            <A href="/app/team/access">"Access report"</A>
         </nav>
     }
     .into_any()

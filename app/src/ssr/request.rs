@@ -89,12 +89,13 @@ impl RequestContext {
     }
 
     /// The signed-in member of the session's organization, whatever they
-    /// may do (for the few calls every member may make, such as listing the
-    /// organizations they belong to).
+    /// may do: for the one call every member makes (the dashboard, which
+    /// then shows money only to those who may read invoices).
     pub async fn require_membership(&self) -> Result<Member, AppError> {
         let caller = self.require_signed_in().await?;
         member_of(&self.state, caller).await
     }
+
     /// The signed-in caller, or `Unauthenticated`, without the organization's
     /// second-factor rule: for the user's own account and security pages,
     /// where a member who must set up a second factor does so.
