@@ -10,7 +10,7 @@ use ledgerlock_app::ssr::access::{CustomerReach, Tenant};
 use ledgerlock_app::ssr::entities::{customer, invoice, membership, user};
 use ledgerlock_app::ssr::pdf;
 use ledgerlock_app::ssr::services::audit::{Actor, Scope};
-use ledgerlock_app::ssr::services::{customers, invoice_views, invoices};
+use ledgerlock_app::ssr::services::{customers, invoice_issuing, invoice_views, invoices};
 use sea_orm::{
     ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -153,7 +153,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     measure("issue an invoice", 100, |run| {
-        invoices::issue(&db, &scope, drafts[run], time::OffsetDateTime::now_utc())
+        invoice_issuing::issue(&db, &scope, drafts[run], time::OffsetDateTime::now_utc())
     })
     .await?;
 
@@ -166,7 +166,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     )
     .await
     .map_err(|error| format!("{error:?}"))?;
-    invoices::issue(&db, &scope, long, time::OffsetDateTime::now_utc())
+    invoice_issuing::issue(&db, &scope, long, time::OffsetDateTime::now_utc())
         .await
         .map_err(|error| format!("{error:?}"))?;
     let document = invoice_views::printable(&db, tenant, long, today)

@@ -260,13 +260,13 @@ pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "invoices/issue")]
 pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
     use crate::domain::Permission;
-    use crate::ssr::{request::RequestContext, services::invoices};
+    use crate::ssr::{request::RequestContext, services::invoice_issuing};
 
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesIssue).await?;
         let now = time::OffsetDateTime::now_utc();
-        invoices::issue(&request.state.db, &request.audit_scope(&member), id, now).await
+        invoice_issuing::issue(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
     request.respond(result)

@@ -12,7 +12,7 @@ use crate::ssr::entities::{
     organization, payment, tax_rate, user,
 };
 use crate::ssr::errors::internal;
-use crate::ssr::services::invoices::seal;
+use crate::ssr::services::invoice_issuing::seal;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,

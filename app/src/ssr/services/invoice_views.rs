@@ -17,9 +17,9 @@ use crate::ssr::entities::{
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit;
 use crate::ssr::services::customers::{self, lookup_key, starts_with};
+use crate::ssr::services::invoice_issuing::{document_content, seal_hash};
 use crate::ssr::services::invoices::{
-    KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal,
-    document_content, find, lines_of, seal_hash,
+    KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal, find, lines_of,
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, SimpleExpr};

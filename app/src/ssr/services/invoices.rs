@@ -2,24 +2,20 @@
 //! lock (see `audit::lock`), applies the domain rules, writes the rows and
 //! the audit event in one transaction.
 //!
-//! Issuing draws the next number of the document's series and seals the
-//! content: its canonical JSON and SHA-256 are stored, and from then on
-//! nothing but payments, credit notes and voiding touches the document.
-//! Payments are `invoice_payments`; reading (lists, one document, print) is
+//! Issuing (number and seal) is `invoice_issuing`; from then on nothing but
+//! payments, credit notes and voiding touches the document. Payments are
+//! `invoice_payments`; reading (lists, one document, print) is
 //! `invoice_views`.
 
 use crate::api::invoices::InvoiceForm;
 use crate::domain::FieldError;
 use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode, parse_date};
 use crate::domain::money::{Currency, Overflow};
-use crate::domain::numbering::NumberFormat;
 use crate::error::AppError;
 use crate::ssr::access::Tenant;
-use crate::ssr::entities::{
-    customer, invoice as invoice_entity, invoice_line, number_series, organization,
-};
+use crate::ssr::entities::{customer, invoice as invoice_entity, invoice_line};
 use crate::ssr::errors::internal;
-use crate::ssr::services::audit::{self, Change, Scope, hex};
+use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::customers;
 use crate::ssr::services::invoice_payments::payable;
 use crate::ssr::services::products::tax_rate_of;
@@ -28,8 +24,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -39,7 +33,7 @@ pub(crate) const KIND_INVOICE: &str = "invoice";
 pub(crate) const KIND_CREDIT_NOTE: &str = "credit_note";
 const MAX_TEXT_CHARS: usize = 5000;
 
-fn sealed_error() -> AppError {
+pub(crate) fn sealed_error() -> AppError {
     AppError::Conflict(
         "This document was issued and is sealed: correct it with a credit note.".into(),
     )
@@ -363,99 +357,6 @@ pub async fn delete_draft(
     txn.commit().await.map_err(internal)
 }
 
-/// The next counter of a series; the caller holds the organization's lock.
-async fn next_counter(
-    txn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    kind: &str,
-    period: i32,
-) -> Result<i64, AppError> {
-    let key = (organization_id, kind.to_owned(), period);
-    match number_series::Entity::find_by_id(key)
-        .one(txn)
-        .await
-        .map_err(internal)?
-    {
-        Some(series) => {
-            let next = series.last_counter + 1;
-            let mut active: number_series::ActiveModel = series.into();
-            active.last_counter = Set(next);
-            active.update(txn).await.map_err(internal)?;
-            Ok(next)
-        }
-        None => {
-            number_series::ActiveModel {
-                organization_id: Set(organization_id),
-                kind: Set(kind.to_owned()),
-                period: Set(period),
-                last_counter: Set(1),
-            }
-            .insert(txn)
-            .await
-            .map_err(internal)?;
-            Ok(1)
-        }
-    }
-}
-
-/// The document's own content in canonical form: what the seal covers
-/// besides the customer and seller as they were.
-pub(crate) fn document_content(
-    row: &invoice_entity::Model,
-    lines: &[invoice_line::Model],
-) -> serde_json::Value {
-    json!({
-        "kind": row.kind,
-        "number": row.number,
-        "credited_invoice_id": row.credited_invoice_id,
-        "currency": row.currency,
-        "price_mode": row.price_mode,
-        "issue_date": row.issue_date.to_string(),
-        "due_date": row.due_date.to_string(),
-        "discount_percent": row.discount_percent,
-        "notes": row.notes,
-        "terms": row.terms,
-        "net_minor": row.net_minor,
-        "tax_minor": row.tax_minor,
-        "total_minor": row.total_minor,
-        "lines": lines.iter().map(|line| json!({
-            "position": line.position,
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "discount_percent": line.discount_percent,
-            "tax_name": line.tax_name,
-            "tax_percent": line.tax_percent,
-            "net_minor": line.net_minor,
-            "tax_minor": line.tax_minor,
-            "gross_minor": line.gross_minor,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// The sealed content of an issued document (its own content, and the
-/// customer and seller as they are now) and its SHA-256.
-pub fn seal(
-    issued: &invoice_entity::Model,
-    lines: &[invoice_line::Model],
-    customer: &customer::Model,
-    seller: &organization::Model,
-    settings: &crate::ssr::entities::billing_settings::Model,
-) -> (String, String) {
-    let content = json!({
-        "document": document_content(issued, lines),
-        "customer": { "name": customer.name, "emails": customer.emails, "address": customer.address, "tax_id": customer.tax_id },
-        "seller": { "name": seller.name, "address": settings.address, "tax_id": settings.tax_id },
-    })
-    .to_string();
-    let hash = seal_hash(&content);
-    (content, hash)
-}
-
-pub(crate) fn seal_hash(content: &str) -> String {
-    hex(&Sha256::digest(content.as_bytes()))
-}
-
 pub(crate) async fn lines_of(
     db: &impl ConnectionTrait,
     invoice_id: Uuid,
@@ -471,133 +372,6 @@ pub(crate) async fn lines_of(
 /// What is left to pay: total, less credit notes and payments.
 pub(crate) fn balance_minor(row: &invoice_entity::Model) -> i64 {
     row.total_minor - row.credited_minor - row.paid_minor
-}
-
-pub async fn issue(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: Uuid,
-    now: OffsetDateTime,
-) -> Result<String, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
-    let settings = audit::lock(&txn, scope.organization_id).await?;
-    let draft = find(&txn, scope.tenant(), id).await?;
-    if draft.issued_at.is_some() || draft.voided_at.is_some() {
-        return Err(AppError::Conflict(
-            "This document was already issued.".into(),
-        ));
-    }
-    let is_credit_note = draft.kind == KIND_CREDIT_NOTE;
-    let credited = match draft.credited_invoice_id {
-        Some(invoice_id) => {
-            let credited = find(&txn, scope.tenant(), invoice_id).await?;
-            if credited.voided_at.is_some() {
-                return Err(AppError::Conflict(
-                    "The invoice this credit note corrects was voided.".into(),
-                ));
-            }
-            if draft.total_minor > balance_minor(&credited) {
-                let currency = currency_of(&credited)?;
-                return Err(AppError::Conflict(format!(
-                    "This credit note is more than the invoice's balance due ({}).",
-                    currency.format(currency.from_minor(balance_minor(&credited)))
-                )));
-            }
-            Some(credited)
-        }
-        None => None,
-    };
-    let (pattern, yearly) = if is_credit_note {
-        (
-            &settings.credit_note_number_format,
-            settings.credit_note_number_yearly,
-        )
-    } else {
-        (
-            &settings.invoice_number_format,
-            settings.invoice_number_yearly,
-        )
-    };
-    let format = NumberFormat::parse(pattern, yearly)
-        .map_err(|error| internal(anyhow::anyhow!("stored number format: {error}")))?;
-    let year = draft.issue_date.year();
-    let counter = next_counter(
-        &txn,
-        scope.organization_id,
-        &draft.kind,
-        format.period(year),
-    )
-    .await?;
-    let number = format.format(
-        year,
-        u8::from(draft.issue_date.month()),
-        u64::try_from(counter).map_err(internal)?,
-    );
-
-    let taken = invoice_entity::Entity::find()
-        .filter(invoice_entity::Column::OrganizationId.eq(scope.organization_id))
-        .filter(invoice_entity::Column::Kind.eq(draft.kind.clone()))
-        .filter(invoice_entity::Column::Number.eq(number.clone()))
-        .one(&txn)
-        .await
-        .map_err(internal)?
-        .is_some();
-    if taken {
-        // Only possible after the number format was changed to one that
-        // repeats earlier numbers; nothing is issued, nothing is skipped.
-        return Err(AppError::Conflict(format!(
-            "The number {number} was already used. Change the number format on the Organization page."
-        )));
-    }
-    let customer = customers::find(&txn, scope.tenant(), draft.customer_id).await?;
-    let seller = organization::Entity::find_by_id(scope.organization_id)
-        .one(&txn)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
-    let lines = lines_of(&txn, id).await?;
-    let mut issued = draft.clone();
-    issued.number = Some(number.clone());
-    let (content, hash) = seal(&issued, &lines, &customer, &seller, &settings);
-    let total = currency_of(&draft)?.format(currency_of(&draft)?.from_minor(draft.total_minor));
-    let mut active: invoice_entity::ActiveModel = draft.into();
-    active.number = Set(Some(number.clone()));
-    active.issued_at = Set(Some(now));
-    active.sealed_content = Set(Some(content));
-    active.seal_hash = Set(Some(hash.clone()));
-    active.updated_at = Set(now);
-    let issued = active.update(&txn).await.map_err(internal)?;
-    if let Some(credited) = credited {
-        let credited_id = credited.id;
-        let credited_minor = credited.credited_minor + issued.total_minor;
-        let mut active: invoice_entity::ActiveModel = credited.into();
-        active.credited_minor = Set(credited_minor);
-        active.updated_at = Set(now);
-        active.update(&txn).await.map_err(internal)?;
-        let change = Change {
-            action: "invoice.credited",
-            object_type: "invoice",
-            object_id: credited_id,
-            summary: format!("credit note {number} for {total}"),
-            customer_id: Some(issued.customer_id),
-        };
-        audit::record(&txn, scope, change, now).await?;
-    }
-    let (action, object_type) = if is_credit_note {
-        ("credit_note.issued", "credit_note")
-    } else {
-        ("invoice.issued", "invoice")
-    };
-    let change = Change {
-        action,
-        object_type,
-        object_id: id,
-        summary: format!("{number}, total {total}, seal {hash}"),
-        customer_id: Some(issued.customer_id),
-    };
-    audit::record(&txn, scope, change, now).await?;
-    txn.commit().await.map_err(internal)?;
-    Ok(number)
 }
 
 pub async fn void(
