@@ -2,25 +2,31 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-# Colour codes in cargo-leptos' output make CI logs hard to read.
 export CARGO_TERM_COLOR := never
 export RUST_BACKTRACE := 0
 
-.PHONY: run build release test lint fmt test-sqlite test-postgres e2e bench tools tools-test
+.PHONY: run release dist debug test lint features-check fmt test-sqlite test-postgres e2e bench tools tools-test
 
-## Build a release and serve it on http://127.0.0.1:3000 with SQLite under ./data.
+## Build the release and serve it on http://127.0.0.1:3000 with SQLite under ./data.
 run: release
+	@echo "== serving http://localhost:3000 (Ctrl-C stops it)"
 	LEDGERLOCK_DATA_DIR=$${LEDGERLOCK_DATA_DIR:-data} ./target/release/ledgerlock serve
 
+## The build `make run` serves and `make test` tests: target/release/ledgerlock + target/site.
 release: tools
-	cargo leptos build --release
+	bash .ci/build.sh release
 
-build: tools
-	cargo leptos build
+## The fully optimised build (`make bench`, packaging): target/dist/ledgerlock + target/site.
+dist: tools
+	bash .ci/build.sh dist
+
+debug: tools
+	bash .ci/build.sh debug
 
 ## Everything CI checks: format, lints, unit and integration tests on SQLite
-## and PostgreSQL, then end-to-end tests in headless Chromium.
-test: tools-test lint test-sqlite test-postgres e2e
+## and PostgreSQL, then end-to-end tests in headless Chromium, all against
+## the release build `make run` serves (tests share its compiled crates).
+test: tools-test lint release test-sqlite test-postgres e2e
 
 tools:
 	bash .ci/tools.sh build
@@ -28,26 +34,36 @@ tools:
 tools-test:
 	bash .ci/tools.sh test
 
-lint:
+lint: features-check
 	cargo fmt --all --check
 	cargo clippy -p ledgerlock -p ledgerlock-app --all-targets -- -D warnings
 	cargo clippy -p ledgerlock-frontend --target wasm32-unknown-unknown -- -D warnings
+
+## `cargo build` and `cargo test` must resolve every crate the server uses with
+## the same features, or the tests would build (and test) another binary.
+features-check:
+	@cargo tree -p ledgerlock -e no-dev -f '{p} {f}' --prefix none | sort -u >target/features-build.txt
+	@cargo tree -p ledgerlock -p ledgerlock-app -f '{p} {f}' --prefix none | sort -u >target/features-test.txt
+	@if comm -23 target/features-build.txt target/features-test.txt | grep .; then \
+	  echo "features-check: the crates above resolve differently under cargo test;" \
+	       "name their features in server/Cargo.toml (see the comment there)" >&2; exit 1; fi
 
 fmt:
 	cargo fmt --all
 
 ## Unit tests of the domain, app and server, and the integration suite on SQLite.
 test-sqlite:
-	LEDGERLOCK_TEST_DATABASE=sqlite cargo test -p ledgerlock-app -p ledgerlock
+	LEDGERLOCK_TEST_DATABASE=sqlite cargo test --release -p ledgerlock-app -p ledgerlock
 
 ## The same integration suite on a local PostgreSQL cluster (started if needed).
 test-postgres:
 	url="$$(bash .ci/postgres.sh)"; \
 	LEDGERLOCK_TEST_DATABASE=postgres LEDGERLOCK_TEST_POSTGRES_URL="$$url" \
-	  cargo test -p ledgerlock --test integration
+	  cargo test --release -p ledgerlock --test integration
 
-e2e: build
-	bash .ci/e2e.sh target/debug/ledgerlock
+## End-to-end tests in Chromium against target/release/ledgerlock and its site.
+e2e: release
+	bash .ci/e2e.sh target/release/ledgerlock
 
-bench: release
+bench: dist
 	bash .ci/bench.sh

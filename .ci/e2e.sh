@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite against a freshly started server with an empty
-# SQLite database. Usage: .ci/e2e.sh path/to/ledgerlock
+# SQLite database, with the defaults `make run` uses (its site is found beside
+# the binary). Usage: .ci/e2e.sh path/to/ledgerlock
 # The browser uses "localhost": passkeys need a domain name, and that is the
 # default public URL of a loopback listener. Every test comes from 127.0.0.1,
 # so the per-address sign-in rate limit (covered by the integration tests) is
 # raised here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary="${1:-target/debug/ledgerlock}"
+binary="${1:-target/release/ledgerlock}"
 port="${LEDGERLOCK_E2E_PORT:-3100}"
 data="$(mktemp -d)"
 log="$data/server.log"
 
-LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" LEDGERLOCK_SITE_ROOT=target/site \
+LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" \
   LEDGERLOCK_OUTBOX_DIR="$data/outbox" \
-  LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000 \
+  LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000 LEDGERLOCK_SIGN_UPS_PER_CLIENT_PER_HOUR=100000 \
   "$binary" >"$log" 2>&1 &
 server=$!
 cleanup() {

@@ -19,23 +19,48 @@ export async function launch() {
   });
 }
 
-/** A page that records console errors and uncaught exceptions. */
-export async function openPage(browser) {
-  const context = await browser.newContext({ baseURL: BASE_URL });
+// Chromium logs every 4xx answer to a fetch as a console error; tests that
+// show the user an error message (a wrong code, a session that ended) expect
+// those. Anything else in the console fails the test.
+const SERVER_REFUSAL = /Failed to load resource: the server responded with a status of 4\d\d/;
+
+/**
+ * A page that records console errors, warnings and uncaught exceptions.
+ * Closing its context fails the test if any were recorded (answers with a 4xx
+ * status excepted), so every test checks the console without asking.
+ */
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, ...options });
   const page = await context.newPage();
   const problems = [];
+  const unexpected = [];
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') {
-      problems.push(`${message.type()}: ${message.text()}`);
+      const text = `${message.type()}: ${message.text()}`;
+      problems.push(text);
+      if (!SERVER_REFUSAL.test(text)) unexpected.push(text);
     }
   });
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('pageerror', (error) => {
+    problems.push(`pageerror: ${error.message}`);
+    unexpected.push(`pageerror: ${error.message}`);
+  });
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
+    if (unexpected.length > 0) {
+      throw new Error(`the browser console was not clean:\n${unexpected.join('\n')}`);
+    }
+  };
   return { context, page, problems };
 }
 
+/** How long a page of the release build may take to hydrate. */
+export const HYDRATION_TIMEOUT_MS = 10_000;
+
 /** Waits until the WASM has hydrated the page. */
 export async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: HYDRATION_TIMEOUT_MS });
 }
 
 export function uniqueEmail() {

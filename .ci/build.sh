@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds what `make run` serves: the server binary and the site beside it
+# (hydration WASM + JS, stylesheet, public assets), driving cargo,
+# wasm-bindgen and wasm-opt directly.
+#
+#   .ci/build.sh release   the build `make run` serves and `make test` tests
+#   .ci/build.sh dist      the fully optimised one (`make bench`, packaging)
+#   .ci/build.sh debug     a quick unoptimised one for poking at by hand
+#
+# Output: target/<profile>/ledgerlock, target/<profile>/hash.txt and
+# target/site/ (the server finds `../site` beside its binary). File names
+# in target/site/pkg carry a content hash, so the server can cache them for
+# a year; hash.txt is how Leptos' <HydrationScripts> learns the names.
+#
+# cargo-leptos does the same for `cargo leptos watch` during development;
+# this script is what the Makefile uses, so nobody has to compile
+# cargo-leptos to run or test the app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+profile="${1:-release}"
+case "$profile" in
+  release) server_profile=release wasm_profile=wasm-release optimise=-O1 ;;
+  dist) server_profile=dist wasm_profile=wasm-dist optimise=-O1 ;;
+  debug) server_profile=dev wasm_profile=dev optimise= ;;
+  *) echo "build.sh: unknown profile '$profile' (release, dist or debug)" >&2; exit 2 ;;
+esac
+server_dir="target/$([ "$server_profile" = dev ] && echo debug || echo "$server_profile")"
+wasm_dir="target/wasm32-unknown-unknown/$([ "$wasm_profile" = dev ] && echo debug || echo "$wasm_profile")"
+
+step() { printf '\n== build (%s): %s\n' "$profile" "$*"; }
+elapsed() { printf '   done in %d s\n' $(( $(date +%s) - $1 )); }
+
+step "the browser client: ledgerlock-frontend for wasm32 (profile $wasm_profile)"
+started=$(date +%s)
+cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
+elapsed "$started"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+step "wasm-bindgen: JavaScript glue"
+wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name ledgerlock \
+  "$wasm_dir/ledgerlock_frontend.wasm"
+
+if [ -n "$optimise" ]; then
+  # binaryen from npm (.ci/package.json): Debian's binaryen 108 breaks the
+  # reference-types table that current rustc and wasm-bindgen emit. The
+  # features are the ones rustc enables for wasm32-unknown-unknown. -O1, as
+  # measured (README): -Oz takes five times as long for a larger gzip.
+  step "wasm-opt $optimise (binaryen $(node .ci/node_modules/binaryen/bin/wasm-opt --version 2>/dev/null | awk '{ print $3 }'))"
+  started=$(date +%s)
+  before=$(stat -c %s "$work/ledgerlock_bg.wasm")
+  node .ci/node_modules/binaryen/bin/wasm-opt "$optimise" \
+    --enable-reference-types --enable-bulk-memory --enable-sign-ext \
+    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
+    "$work/ledgerlock_bg.wasm" -o "$work/optimised.wasm"
+  mv "$work/optimised.wasm" "$work/ledgerlock_bg.wasm"
+  after=$(stat -c %s "$work/ledgerlock_bg.wasm")
+  printf '   %d KB -> %d KB raw' $((before / 1024)) $((after / 1024))
+  elapsed "$started"
+fi
+
+step "the site: target/site"
+hash_of() { sha256sum "$1" | cut -c1-20; }
+js_hash=$(hash_of "$work/ledgerlock.js")
+wasm_hash=$(hash_of "$work/ledgerlock_bg.wasm")
+css_hash=$(hash_of style/main.css)
+rm -rf target/site
+mkdir -p target/site/pkg
+cp -R public/. target/site/
+cp "$work/ledgerlock.js" "target/site/pkg/ledgerlock.$js_hash.js"
+cp "$work/ledgerlock_bg.wasm" "target/site/pkg/ledgerlock.$wasm_hash.wasm"
+cp style/main.css "target/site/pkg/ledgerlock.$css_hash.css"
+wasm_bytes=$(stat -c %s "target/site/pkg/ledgerlock.$wasm_hash.wasm")
+printf '   WASM %d KB raw, %d KB gzipped\n' $((wasm_bytes / 1024)) \
+  $(( $(gzip -9 -c "target/site/pkg/ledgerlock.$wasm_hash.wasm" | wc -c) / 1024 ))
+
+step "the server: ledgerlock (profile $server_profile)"
+started=$(date +%s)
+cargo build --profile "$server_profile" -p ledgerlock --bin ledgerlock
+elapsed "$started"
+printf 'js: %s\nwasm: %s\ncss: %s\n' "$js_hash" "$wasm_hash" "$css_hash" >"$server_dir/hash.txt"
+
+step "ready: $server_dir/ledgerlock serves target/site"
