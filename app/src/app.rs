@@ -3,12 +3,13 @@
 use crate::components::app_shell::AppShell;
 use crate::pages::{
     access_report::AccessReportPage, account::AccountPage, audit_log::AuditLogPage,
-    customers::CustomersPage, dashboard::DashboardPage, forgot_password::ForgotPasswordPage,
-    invitation::InvitationPage, invoice_editor::InvoiceEditorPage, invoice_view::InvoiceViewPage,
-    invoices::InvoicesPage, landing::LandingPage, not_found::NotFoundPage,
-    organization::OrganizationPage, products::ProductsPage, reset_password::ResetPasswordPage,
-    roles::RolesPage, security_activity::SecurityActivityPage, sessions::SessionsPage,
-    sign_in::SignInPage, sign_up::SignUpPage, team::TeamPage, verify_sign_in::VerifySignInPage,
+    confirm_email::ConfirmEmailPage, customers::CustomersPage, dashboard::DashboardPage,
+    forgot_password::ForgotPasswordPage, invitation::InvitationPage,
+    invoice_editor::InvoiceEditorPage, invoice_view::InvoiceViewPage, invoices::InvoicesPage,
+    landing::LandingPage, not_found::NotFoundPage, organization::OrganizationPage,
+    products::ProductsPage, reset_password::ResetPasswordPage, roles::RolesPage,
+    security_activity::SecurityActivityPage, sessions::SessionsPage, sign_in::SignInPage,
+    sign_up::SignUpPage, team::TeamPage, verify_sign_in::VerifySignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("sign-in/verify") view=VerifySignInPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />
+                <Route path=path!("confirm-email") view=ConfirmEmailPage />
                 <Route path=path!("invitation") view=InvitationPage />
                 <ParentRoute path=path!("app") view=AppShell>
                     <Route path=path!("") view=DashboardPage />

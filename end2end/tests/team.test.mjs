@@ -28,7 +28,24 @@ async function customerNames(page) {
 
 test('invite, work, limit and remove a member', async () => {
   const owner = await openPage(browser);
-  await signUpViaApi(owner.page, uniqueEmail());
+  const ownerEmail = uniqueEmail();
+  await signUpViaApi(owner.page, ownerEmail);
+
+  // Until the owner confirms their address, every page says so and the
+  // invitation is refused.
+  await owner.page.goto('/app');
+  await hydrated(owner.page);
+  await owner.page.getByTestId('confirm-email-notice').waitFor();
+  const confirmation = await newestMail(ownerEmail, 'confirm your email address');
+  const confirmLink = confirmation.match(/https?:\/\/\S+\/confirm-email\?token=[A-Za-z0-9_-]+/)[0];
+  await owner.page.goto(confirmLink);
+  await hydrated(owner.page);
+  await owner.page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await owner.page.getByTestId('email-confirmed').waitFor();
+  await owner.page.goto('/app');
+  await hydrated(owner.page);
+  assert.equal(await owner.page.getByTestId('confirm-email-notice').count(), 0);
+
   await addCustomer(owner.page, 'Alpha GmbH');
   await addCustomer(owner.page, 'Beta Ltd');
 
@@ -43,7 +60,7 @@ test('invite, work, limit and remove a member', async () => {
 
   // The member, in a browser of their own, follows the emailed link.
   const member = await openPage(browser);
-  const mail = await newestMail(memberEmail, 'invited you');
+  const mail = await newestMail(memberEmail, 'invited to join');
   const link = mail.match(/https?:\/\/\S+\/invitation\?token=[A-Za-z0-9_-]+/)[0];
   await member.page.goto(link);
   await hydrated(member.page);

@@ -1,5 +1,6 @@
 //! Configuration: environment variables over an optional TOML file over defaults.
 
+use ledgerlock_app::ssr::services::mail_budgets::MailBudgets;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -46,6 +47,8 @@ pub struct Config {
     pub session_max_hours: NonZeroU32,
     /// Sign-in, sign-up and reset attempts per client address per minute.
     pub auth_rate_per_minute: NonZeroU32,
+    /// Budgets for mail that anyone can trigger.
+    pub mail_budgets: MailBudgets,
     /// `smtps://…` or `smtp://…`; without it mail goes to the outbox directory.
     pub smtp_url: Option<String>,
     pub mail_from: String,
@@ -69,6 +72,10 @@ struct FileSettings {
     session_idle_minutes: Option<u32>,
     session_max_hours: Option<u32>,
     auth_rate_per_minute: Option<u32>,
+    reset_mails_per_address_per_hour: Option<u32>,
+    invitations_per_organization_per_day: Option<u32>,
+    invitations_per_address_per_day: Option<u32>,
+    sign_ups_per_client_per_hour: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     outbox_dir: Option<String>,
@@ -158,6 +165,7 @@ impl Config {
                 .and_then(NonZeroU32::new)
                 .ok_or_else(|| ConfigError::new(name, "must be a whole number greater than 0"))
         };
+        let defaults = MailBudgets::default();
         let trusted_proxies = pick("LEDGERLOCK_TRUSTED_PROXIES", file.trusted_proxies)
             .unwrap_or_default()
             .split(',')
@@ -209,6 +217,32 @@ impl Config {
                 file.auth_rate_per_minute,
                 10,
             )?,
+            mail_budgets: MailBudgets {
+                reset_mails_per_address_per_hour: count(
+                    "LEDGERLOCK_RESET_MAILS_PER_ADDRESS_PER_HOUR",
+                    file.reset_mails_per_address_per_hour,
+                    defaults.reset_mails_per_address_per_hour,
+                )?
+                .get(),
+                invitations_per_organization_per_day: count(
+                    "LEDGERLOCK_INVITATIONS_PER_ORGANIZATION_PER_DAY",
+                    file.invitations_per_organization_per_day,
+                    defaults.invitations_per_organization_per_day,
+                )?
+                .get(),
+                invitations_per_address_per_day: count(
+                    "LEDGERLOCK_INVITATIONS_PER_ADDRESS_PER_DAY",
+                    file.invitations_per_address_per_day,
+                    defaults.invitations_per_address_per_day,
+                )?
+                .get(),
+                sign_ups_per_client_per_hour: count(
+                    "LEDGERLOCK_SIGN_UPS_PER_CLIENT_PER_HOUR",
+                    file.sign_ups_per_client_per_hour,
+                    defaults.sign_ups_per_client_per_hour,
+                )?
+                .get(),
+            },
             smtp_url,
             mail_from: pick("LEDGERLOCK_MAIL_FROM", file.mail_from)
                 .unwrap_or_else(|| "Ledgerlock <ledgerlock@localhost>".to_owned()),

@@ -9,7 +9,7 @@ use ledgerlock_app::domain::SessionPolicy;
 use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
-use ledgerlock_app::ssr::services::passkeys;
+use ledgerlock_app::ssr::services::{mail_budgets, passkeys};
 use ledgerlock_app::ssr::session_store::DbSessionStore;
 use ledgerlock_app::ssr::state::Settings;
 use ledgerlock_app::ssr::{AppState, db};
@@ -116,6 +116,7 @@ impl Application {
                 idle: time::Duration::minutes(i64::from(config.session_idle_minutes.get())),
                 absolute: time::Duration::hours(i64::from(config.session_max_hours.get())),
             },
+            mail_budgets: config.mail_budgets,
         };
         let state = AppState {
             db: db.clone(),
@@ -137,7 +138,7 @@ impl Application {
                 auth_rate_limit: auth_rate_limit.clone(),
             },
         );
-        spawn_housekeeping(DbSessionStore::new(db), auth_rate_limit);
+        spawn_housekeeping(DbSessionStore::new(db.clone()), db, auth_rate_limit);
         Ok(Self {
             listener,
             router,
@@ -179,17 +180,26 @@ impl Application {
 }
 
 /// Every ten minutes: remove expired session rows (they are already refused
-/// on load) and forget rate-limit entries of addresses gone quiet.
-fn spawn_housekeeping(store: DbSessionStore, auth_rate_limit: Arc<AuthRateLimit>) {
+/// on load) and mail-budget windows long past, and forget rate-limit entries
+/// of addresses gone quiet.
+fn spawn_housekeeping(
+    store: DbSessionStore,
+    db: DatabaseConnection,
+    auth_rate_limit: Arc<AuthRateLimit>,
+) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
             auth_rate_limit.forget_idle();
-            match store.purge_expired(time::OffsetDateTime::now_utc()).await {
+            let now = time::OffsetDateTime::now_utc();
+            match store.purge_expired(now).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired sessions purged"),
                 Err(error) => tracing::warn!(%error, "session purge failed"),
+            }
+            if let Err(error) = mail_budgets::purge(&db, now).await {
+                tracing::warn!(?error, "mail budget purge failed");
             }
         }
     });

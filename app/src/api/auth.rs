@@ -20,6 +20,12 @@ pub struct Viewer {
     /// The organization requires a second factor and this user has none yet:
     /// the app shell leads them to set one up.
     pub must_set_up_second_factor: bool,
+    /// The address has been confirmed (the emailed link); until then every
+    /// page says so and inviting is refused.
+    pub email_confirmed: bool,
+    /// `false` for a user who belongs to no organization (removed from their
+    /// last one): the shell offers to create one, or to accept an invitation.
+    pub has_organization: bool,
 }
 
 impl Viewer {
@@ -109,19 +115,21 @@ pub async fn sign_in(
 }
 
 /// The second step of a sign-in: a code from the authenticator app, or a
-/// recovery code. Five failures and the sign-in must start again.
+/// recovery code. Five failures in a row lock the account (counted in the
+/// database, see `services::guesses`) and the sign-in must start again.
 #[server(prefix = "/api", endpoint = "auth/verify_second_factor")]
 pub async fn verify_second_factor(
     code: String,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::NextPath;
-    use crate::ssr::{auth, request::RequestContext, services::second_factor};
+    use crate::ssr::{auth, request::RequestContext, services::guesses, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let now = time::OffsetDateTime::now_utc();
-        let pending = auth::fresh_pending(&request.session, now).await?;
+        let pending = auth::fresh_pending(&request.state, &request.session, now).await?;
+        auth::refuse_if_locked(&request.state, &pending, &request.client, now).await?;
         let proof = second_factor::verify(
             &request.state,
             pending.auth.user_id,
@@ -131,7 +139,12 @@ pub async fn verify_second_factor(
         )
         .await?;
         if proof.is_none() {
-            auth::count_second_step_failure(&request.state, &request.session, pending).await?;
+            let logged = guesses::Logged {
+                event: Some(crate::domain::SecurityEventKind::SecondFactorFailed),
+                reason: None,
+                client: &request.client,
+            };
+            auth::count_second_step_failure(&request.state, pending, logged, now).await?;
             return Err(AppError::Invalid {
                 field: "code".into(),
                 message:
@@ -201,7 +214,7 @@ pub async fn change_password(
     let result = async {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
-        accounts::change_password(
+        let generation = accounts::change_password(
             &request.state,
             &caller,
             &current_password,
@@ -210,9 +223,9 @@ pub async fn change_password(
             now,
         )
         .await?;
-        // Proving the current password is a fresh confirmation; the session
-        // gets a new id with it.
-        auth::mark_confirmed(&caller.session, now).await
+        // This session carries on under the new generation and a new id;
+        // proving the current password is a fresh confirmation.
+        auth::adopt_generation(&request.state.db, &caller.session, generation, Some(now)).await
     }
     .await;
     request.respond(result)
@@ -232,6 +245,36 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         password_reset::request_later(&request.state, email, request.client.clone(), now);
         request.redirect("/forgot-password?sent=1");
         Ok(())
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Confirms the account's email address with the token from the emailed
+/// link. Needs no session: the token is the proof.
+#[server(prefix = "/api", endpoint = "auth/confirm_email")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::email_confirmation};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let now = time::OffsetDateTime::now_utc();
+        email_confirmation::confirm(&request.state, &token, &request.client, now).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Emails the confirmation link again to the signed-in user.
+#[server(prefix = "/api", endpoint = "auth/resend_confirmation")]
+pub async fn resend_confirmation() -> Result<(), AppError> {
+    use crate::ssr::{request::RequestContext, services::email_confirmation};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_signed_in().await?;
+        let now = time::OffsetDateTime::now_utc();
+        email_confirmation::resend(&request.state, caller.user_id, now).await
     }
     .await;
     request.respond(result)

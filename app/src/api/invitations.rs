@@ -52,7 +52,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
             now,
         )
         .await?;
-        auth::switch_organization(&request.session, organization_id).await?;
+        auth::switch_organization(&request.state.db, &request.session, organization_id).await?;
         request.redirect(crate::domain::next_path::DEFAULT_AFTER_SIGN_IN);
         Ok(())
     }

@@ -149,6 +149,28 @@ pub async fn my_organizations() -> Result<Vec<OrganizationChoice>, AppError> {
     request.respond(result)
 }
 
+/// Creates an organization owned by the signed-in user and works in it from
+/// now on (this session).
+#[server(prefix = "/api", endpoint = "organizations/create")]
+pub async fn create_organization(organization: String) -> Result<(), AppError> {
+    use crate::domain::OrganizationName;
+    use crate::ssr::{auth, request::RequestContext, services::organizations};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let caller = request.require_signed_in().await?;
+        let name = OrganizationName::parse(&organization)?;
+        let now = time::OffsetDateTime::now_utc();
+        let id =
+            organizations::create(&request.state.db, &caller, &name, &request.client, now).await?;
+        auth::switch_organization(&request.state.db, &request.session, id).await?;
+        request.redirect("/app");
+        Ok(())
+    }
+    .await;
+    request.respond(result)
+}
+
 /// Works in another of the user's organizations from now on (this session).
 #[server(prefix = "/api", endpoint = "organizations/switch")]
 pub async fn switch_organization(id: uuid::Uuid) -> Result<(), AppError> {
@@ -159,7 +181,7 @@ pub async fn switch_organization(id: uuid::Uuid) -> Result<(), AppError> {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         organizations::check_switch(&request.state.db, &caller, id, &request.client, now).await?;
-        auth::switch_organization(&request.session, id).await?;
+        auth::switch_organization(&request.state.db, &request.session, id).await?;
         request.redirect("/app");
         Ok(())
     }

@@ -95,6 +95,7 @@ pub async fn finish_passkey_registration(
             .remove::<passkeys::Registration>(passkeys::REGISTRATION_KEY)
             .await
             .map_err(internal)?
+            .filter(|ceremony| ceremony.user_id() == caller.user_id)
             .ok_or_else(passkeys::ceremony_expired)?;
         let now = time::OffsetDateTime::now_utc();
         passkeys::finish_registration(
@@ -156,12 +157,11 @@ pub async fn start_passkey_check(
         // Whose passkey it must be; nobody's in particular for a sign-in.
         let user_id = match purpose {
             PasskeyPurpose::SignIn => None,
-            PasskeyPurpose::SecondFactor => Some(
-                auth::fresh_pending(&request.session, now)
-                    .await?
-                    .auth
-                    .user_id,
-            ),
+            PasskeyPurpose::SecondFactor => {
+                let pending = auth::fresh_pending(&request.state, &request.session, now).await?;
+                auth::refuse_if_locked(&request.state, &pending, &request.client, now).await?;
+                Some(pending.auth.user_id)
+            }
             PasskeyPurpose::Confirm => Some(request.require_signed_in().await?.user_id),
         };
         let (options, ceremony) =
@@ -186,7 +186,8 @@ pub async fn finish_passkey_check(
 ) -> Result<(), AppError> {
     use crate::domain::NextPath;
     use crate::ssr::{
-        auth, errors::internal, request::RequestContext, services::accounts, services::passkeys,
+        auth, errors::internal, request::RequestContext, services::accounts, services::guesses,
+        services::passkeys,
     };
 
     let request = RequestContext::capture()?;
@@ -199,6 +200,7 @@ pub async fn finish_passkey_check(
             .map_err(internal)?
             .ok_or_else(passkeys::ceremony_expired)?;
         let purpose = ceremony.purpose();
+        let expected = ceremony.expected_user();
         let checked = passkeys::finish_authentication(
             &request.state,
             &credential,
@@ -217,10 +219,23 @@ pub async fn finish_passkey_check(
                 request.redirect(next.as_str());
             }
             PasskeyPurpose::SecondFactor => {
-                let pending = auth::fresh_pending(&request.session, now).await?;
-                if let Err(error) = checked {
-                    auth::count_second_step_failure(&request.state, &request.session, pending)
-                        .await?;
+                let pending = auth::fresh_pending(&request.state, &request.session, now).await?;
+                // The passkey must be the pending user's, and the challenge
+                // one that was started for them.
+                let answered = checked.and_then(|user_id| {
+                    if user_id == pending.auth.user_id && expected == Some(user_id) {
+                        Ok(user_id)
+                    } else {
+                        Err(passkeys::not_this_account())
+                    }
+                });
+                if let Err(error) = answered {
+                    let logged = guesses::Logged {
+                        event: None,
+                        reason: None,
+                        client: &request.client,
+                    };
+                    auth::count_second_step_failure(&request.state, pending, logged, now).await?;
                     return Err(error);
                 }
                 auth::complete_second_step(
@@ -235,10 +250,11 @@ pub async fn finish_passkey_check(
             }
             PasskeyPurpose::Confirm => {
                 let caller = request.require_signed_in().await?;
-                if checked? != caller.user_id {
-                    return Err(AppError::Forbidden);
+                let user_id = checked?;
+                if user_id != caller.user_id || expected != Some(user_id) {
+                    return Err(passkeys::not_this_account());
                 }
-                auth::mark_confirmed(&request.session, now).await?;
+                auth::mark_confirmed(&request.state.db, &request.session, now).await?;
             }
         }
         Ok(())

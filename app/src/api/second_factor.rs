@@ -40,14 +40,20 @@ pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
 /// (a recent confirmation is needed).
 #[server(prefix = "/api", endpoint = "second_factor/totp/start")]
 pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
-    use crate::ssr::{request::RequestContext, services::second_factor};
+    use crate::ssr::{errors::internal, request::RequestContext, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
         caller.require_recent_confirmation(now)?;
-        second_factor::start_totp(&request.state, &caller, now).await
+        let (shown, enrolment) = second_factor::start_totp(&request.state, &caller, now).await?;
+        request
+            .session
+            .insert(second_factor::TOTP_ENROLMENT_KEY, enrolment)
+            .await
+            .map_err(internal)?;
+        Ok(shown)
     }
     .await;
     request.respond(result)
@@ -57,13 +63,32 @@ pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
 /// codes, shown this once.
 #[server(prefix = "/api", endpoint = "second_factor/totp/confirm")]
 pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
-    use crate::ssr::{request::RequestContext, services::second_factor};
+    use crate::ssr::{errors::internal, request::RequestContext, services::second_factor};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
-        second_factor::confirm_totp(&request.state, &caller, &code, &request.client, now).await
+        let enrolment = request
+            .session
+            .get::<second_factor::Enrolment>(second_factor::TOTP_ENROLMENT_KEY)
+            .await
+            .map_err(internal)?;
+        let codes = second_factor::confirm_totp(
+            &request.state,
+            &caller,
+            enrolment,
+            &code,
+            &request.client,
+            now,
+        )
+        .await?;
+        request
+            .session
+            .remove_value(second_factor::TOTP_ENROLMENT_KEY)
+            .await
+            .map_err(internal)?;
+        Ok(codes)
     }
     .await;
     request.respond(result)
@@ -125,7 +150,7 @@ pub async fn confirm_identity(
             now,
         )
         .await?;
-        auth::mark_confirmed(&request.session, now).await
+        auth::mark_confirmed(&request.state.db, &request.session, now).await
     }
     .await;
     request.respond(result)

@@ -45,16 +45,20 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
     request.respond(result)
 }
 
-/// Signs out every session of the caller except this one.
+/// Signs out every session of the caller except this one (which carries on
+/// under a new id).
 #[server(prefix = "/api", endpoint = "sessions/end_others")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
-    use crate::ssr::{request::RequestContext, services::sessions};
+    use crate::ssr::{auth, request::RequestContext, services::sessions};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
-        sessions::end_others(&request.state, &caller, &request.client, now).await
+        let (ended, generation) =
+            sessions::end_others(&request.state, &caller, &request.client, now).await?;
+        auth::adopt_generation(&request.state.db, &request.session, generation, None).await?;
+        Ok(ended)
     }
     .await;
     request.respond(result)

@@ -139,7 +139,8 @@ pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
 }
 
 /// Gives a member another role; effective on their next request. Making
-/// someone an owner needs a recent confirmation.
+/// someone an owner, granting export, team or settings rights, and any
+/// change to an owner need a recent confirmation.
 #[server(prefix = "/api", endpoint = "team/change_role")]
 pub async fn change_member_role(membership_id: Uuid, role: String) -> Result<(), AppError> {
     use crate::domain::Permission;

@@ -1,7 +1,8 @@
 //! The frame around every signed-in page: header, navigation, sign-out.
 
-use crate::api::auth::{SignOut, Viewer, me};
-use crate::api::organization::{SwitchOrganization, my_organizations};
+use crate::api::auth::{ResendConfirmation, SignOut, Viewer, me};
+use crate::api::organization::{CreateOrganization, SwitchOrganization, my_organizations};
+use crate::components::form::{Field, FormAlert};
 use crate::domain::Permission;
 use crate::domain::next_path::sign_in_url;
 use leptos::prelude::*;
@@ -53,13 +54,24 @@ pub fn AppShell() -> impl IntoView {
                     Ok(Some(viewer)) => {
                         // Pages inside the shell read who is signed in from here.
                         provide_context(viewer.clone());
+                        let own_page = matches!(
+                            location.pathname.get_untracked().as_str(),
+                            "/app/account" | "/app/sessions" | "/app/security"
+                        );
+                        let content = if viewer.has_organization || own_page {
+                            view! { <Outlet /> }.into_any()
+                        } else {
+                            view! { <NoOrganization /> }.into_any()
+                        };
+                        let unconfirmed = (!viewer.email_confirmed)
+                            .then(|| view! { <ConfirmEmailNotice email=viewer.email.clone() /> });
                         view! {
                             <header class="app-header">
                                 <A href="/app" attr:class="brand">"Ledgerlock"</A>
                                 <span class="organization">{viewer.organization_name.clone()}</span>
                                 {(viewer.organization_count > 1).then(|| view! { <OrganizationSwitch /> })}
                                 <nav class="app-nav" aria-label="Main">
-                                    <A href="/app" exact=true>"Dashboard"</A>
+                                    {viewer.has_organization.then(|| view! { <A href="/app" exact=true>"Dashboard"</A> })}
                                     {viewer.can(Permission::InvoicesRead).then(|| view! { <A href="/app/invoices">"Invoices"</A> })}
                                     {viewer.can(Permission::CustomersRead).then(|| view! { <A href="/app/customers">"Customers"</A> })}
                                     {viewer.can(Permission::ProductsRead).then(|| view! { <A href="/app/products">"Products"</A> })}
@@ -78,8 +90,9 @@ pub fn AppShell() -> impl IntoView {
                                     </ActionForm>
                                 </div>
                             </header>
+                            {unconfirmed}
                             <main class="app-main">
-                                <Outlet />
+                                {content}
                             </main>
                         }
                             .into_any()
@@ -89,6 +102,73 @@ pub fn AppShell() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Said on every page until the account's address is confirmed, with a way
+/// to have the link sent again.
+#[component]
+fn ConfirmEmailNotice(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendConfirmation>::new();
+    let sent = move || matches!(resend.value().get(), Some(Ok(())));
+    let refused =
+        move || {
+            resend.value().get().and_then(Result::err).map(|error| {
+                match error {
+            crate::error::AppError::RateLimited => {
+                "Several links went out in the last hour: use the newest one, or try again later."
+                    .to_owned()
+            }
+            other => other.to_string(),
+        }
+            })
+        };
+    view! {
+        <aside class="notice" role="status" data-testid="confirm-email-notice">
+            <p>
+                "Confirm your email address: we sent a link to " <strong>{email}</strong>
+                ". Until then you cannot invite anyone or send documents to customers."
+            </p>
+            <ActionForm action=resend attr:class="inline">
+                <button type="submit" class="link" disabled=move || resend.pending().get()>
+                    "Send the link again"
+                </button>
+            </ActionForm>
+            <Show when=sent>
+                <p>"A new link is on its way."</p>
+            </Show>
+            {move || refused().map(|message| view! { <p class="error">{message}</p> })}
+        </aside>
+    }
+}
+
+/// For a user who belongs to no organization (removed from their last one):
+/// start one, or open an invitation link.
+#[component]
+fn NoOrganization() -> impl IntoView {
+    let create = ServerAction::<CreateOrganization>::new();
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(()))) {
+            let _ = window().location().assign("/app");
+        }
+    });
+    view! {
+        <section class="panel" data-testid="no-organization">
+            <h1>"You are not in any organization"</h1>
+            <p>
+                "You were removed from your last organization, so there is nothing to show here. "
+                "If someone invited you to theirs, open the link in their invitation. "
+                "Or start an organization of your own:"
+            </p>
+            <ActionForm action=create attr:class="stacked" attr:novalidate=true>
+                <FormAlert error />
+                <Field label="Organization name" name="organization" error />
+                <button type="submit" class="button primary" disabled=move || create.pending().get()>
+                    "Create organization"
+                </button>
+            </ActionForm>
+        </section>
     }
 }
 

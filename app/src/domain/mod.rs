@@ -8,7 +8,7 @@ mod email;
 mod field_error;
 pub mod invoice;
 pub mod invoice_status;
-mod lockout;
+pub mod lockout;
 pub mod money;
 mod names;
 pub mod next_path;

@@ -136,6 +136,27 @@ pub struct Grant {
     pub permissions: Permissions,
 }
 
+/// Permissions whose grant needs a recent confirmation (step-up): taking all
+/// the data out at once, and managing the team or the organization's
+/// settings, the ways to grant more (OWASP ASVS 5.0 V6.6.3: re-authenticate
+/// before sensitive changes).
+pub const STEP_UP_PERMISSIONS: [Permission; 3] = [
+    Permission::Export,
+    Permission::TeamManage,
+    Permission::SettingsManage,
+];
+
+impl Grant {
+    /// Whether granting this needs a recent confirmation: making an owner,
+    /// or any of [`STEP_UP_PERMISSIONS`].
+    pub fn needs_step_up(&self) -> bool {
+        self.owner
+            || STEP_UP_PERMISSIONS
+                .iter()
+                .any(|permission| self.permissions.contains(*permission))
+    }
+}
+
 /// Checks a change to `target` (a role change, a customer limit, a removal)
 /// by `manager`, who already holds `team.manage`.
 pub fn check_team_change(

@@ -32,9 +32,12 @@ pub enum SecurityEventKind {
     RoleChanged,
     RoleDeleted,
     OrganizationSwitched,
+    /// The user proved they read mail at their address (the emailed link).
+    EmailConfirmed,
+    OrganizationCreated,
 }
 
-const ALL: [SecurityEventKind; 27] = [
+const ALL: [SecurityEventKind; 29] = [
     SecurityEventKind::SignUp,
     SecurityEventKind::SignIn,
     SecurityEventKind::SignInFailed,
@@ -62,6 +65,8 @@ const ALL: [SecurityEventKind; 27] = [
     SecurityEventKind::RoleChanged,
     SecurityEventKind::RoleDeleted,
     SecurityEventKind::OrganizationSwitched,
+    SecurityEventKind::EmailConfirmed,
+    SecurityEventKind::OrganizationCreated,
 ];
 
 impl SecurityEventKind {
@@ -94,6 +99,8 @@ impl SecurityEventKind {
             Self::RoleChanged => "role_changed",
             Self::RoleDeleted => "role_deleted",
             Self::OrganizationSwitched => "organization_switched",
+            Self::EmailConfirmed => "email_confirmed",
+            Self::OrganizationCreated => "organization_created",
         }
     }
 
@@ -107,7 +114,7 @@ impl SecurityEventKind {
             Self::SignUp => "Account created",
             Self::SignIn => "Signed in",
             Self::SignInFailed => "Failed sign-in",
-            Self::AccountLocked => "Password sign-in locked",
+            Self::AccountLocked => "Sign-in locked after failed attempts",
             Self::SignOut => "Signed out",
             Self::PasswordChanged => "Password changed",
             Self::PasswordResetRequested => "Password reset requested",
@@ -131,6 +138,8 @@ impl SecurityEventKind {
             Self::RoleChanged => "Role changed",
             Self::RoleDeleted => "Role deleted",
             Self::OrganizationSwitched => "Switched organization",
+            Self::EmailConfirmed => "Email address confirmed",
+            Self::OrganizationCreated => "Organization created",
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod access_report;
 pub mod account;
 pub mod audit_log;
+pub mod confirm_email;
 pub mod customers;
 pub mod dashboard;
 pub mod forgot_password;

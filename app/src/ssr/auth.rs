@@ -3,9 +3,11 @@
 use super::AppState;
 use super::client::ClientInfo;
 use super::errors::internal;
-use super::services::{accounts, second_factor};
+use super::services::{accounts, guesses, second_factor};
+use super::session_store;
 use crate::domain::SessionPolicy;
 use crate::error::AppError;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -31,7 +33,17 @@ pub struct SessionAuth {
     /// step-up confirmation).
     #[serde(default)]
     pub confirmed_at: i64,
+    /// The user's session generation at sign-in: once the user's moves on
+    /// (password change or reset, "sign out all others") this session is
+    /// dead, whatever request still carries it (see `session_store`).
+    #[serde(default)]
+    pub generation: i64,
 }
+
+/// The organization of a session whose user belongs to none (removed from
+/// their last one): such a session reaches only the user's own account
+/// pages, invitations, and creating an organization.
+pub const NO_ORGANIZATION: Uuid = Uuid::nil();
 
 /// The session key of a sign-in whose password was right but whose second
 /// factor is still to come. It grants nothing: no server function treats it
@@ -39,14 +51,31 @@ pub struct SessionAuth {
 pub const PENDING_KEY: &str = "pending_sign_in";
 /// How long the second step may take.
 pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(5);
-/// Wrong codes allowed before the whole sign-in must start again.
-pub const MAX_SECOND_FACTOR_FAILURES: u32 = 5;
+
+/// Session keys of every multi-step flow: a pending sign-in and the passkey
+/// and authenticator-app ceremonies. Each is bound to the user that started
+/// it, and all of them are dropped whenever a sign-in begins, completes or
+/// ends, the organization changes or the password changes
+/// ([`reset_flows`]), so no step of one account's flow can finish another's.
+pub const FLOW_KEYS: [&str; 4] = [
+    PENDING_KEY,
+    super::services::passkeys::REGISTRATION_KEY,
+    super::services::passkeys::AUTHENTICATION_KEY,
+    super::services::second_factor::TOTP_ENROLMENT_KEY,
+];
+
+/// Drops every multi-step flow in progress in this session.
+pub async fn reset_flows(session: &Session) -> Result<(), AppError> {
+    for key in FLOW_KEYS {
+        session.remove_value(key).await.map_err(internal)?;
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
     /// What the session will hold once the second factor is proved.
     pub auth: SessionAuth,
-    pub failures: u32,
 }
 
 impl PendingSignIn {
@@ -55,39 +84,59 @@ impl PendingSignIn {
     }
 }
 
-/// Starts the second step of a sign-in, under a fresh session id.
+/// Starts the second step of a sign-in, under a fresh session id. A sign-in
+/// beginning ends whatever the session held before: the previous sign-in and
+/// every flow in progress.
 pub async fn begin_pending(session: &Session, auth: SessionAuth) -> Result<(), AppError> {
+    reset_flows(session).await?;
+    session.remove_value(AUTH_KEY).await.map_err(internal)?;
     session.cycle_id().await.map_err(internal)?;
     session
-        .insert(PENDING_KEY, PendingSignIn { auth, failures: 0 })
+        .insert(PENDING_KEY, PendingSignIn { auth })
         .await
         .map_err(internal)
 }
 
-/// The sign-in waiting for its second factor, if it is still fresh.
+/// The sign-in waiting for its second factor, if it is still fresh and was
+/// begun under the user's current password (a change or reset since ends it).
 pub async fn fresh_pending(
+    state: &AppState,
     session: &Session,
     now: OffsetDateTime,
 ) -> Result<PendingSignIn, AppError> {
-    session
+    let pending = session
         .get::<PendingSignIn>(PENDING_KEY)
         .await
         .ok()
         .flatten()
         .filter(|pending| pending.is_fresh(now))
-        .ok_or_else(|| start_again("This sign-in has expired."))
+        .ok_or_else(|| start_again("This sign-in has expired."))?;
+    let current = accounts::account_of(&state.db, pending.auth.user_id)
+        .await
+        .ok()
+        .is_some_and(|account| account.session_generation == pending.auth.generation);
+    if !current {
+        reset_flows(session).await?;
+        return Err(start_again("This sign-in has expired."));
+    }
+    Ok(pending)
 }
 
-/// The second step failed; after [`MAX_SECOND_FACTOR_FAILURES`] the sign-in
-/// is forgotten and this answers the error that says to start again. The
-/// first failure of a sign-in is emailed: whoever it was knew the password.
+/// The second step failed: counted against the account in the database (see
+/// `guesses`). The fifth failure in a row locks the account and the user must
+/// sign in again once the lock has passed. At most one warning mail per
+/// account and hour: whoever it was knew the password.
 pub async fn count_second_step_failure(
     state: &AppState,
-    session: &Session,
     pending: PendingSignIn,
+    logged: guesses::Logged<'_>,
+    now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    if pending.failures == 0 {
-        let account = accounts::account_of(&state.db, pending.auth.user_id).await?;
+    let user_id = pending.auth.user_id;
+    let failure =
+        guesses::count_failure(&state.db, user_id, guesses::Guess::SecondStep, logged, now).await?;
+    let account = accounts::account_of(&state.db, user_id).await?;
+    if guesses::claim_notice(&state.db, user_id, guesses::Notice::SecondStepFailed, now).await? {
         state.mailer.send_later(second_factor::notice(
             &account,
             "a sign-in failed at the second step",
@@ -95,27 +144,48 @@ pub async fn count_second_step_failure(
              If it was not you, change your password now: it is known to someone else.",
         ));
     }
-    let failures = pending.failures + 1;
-    if failures >= MAX_SECOND_FACTOR_FAILURES {
-        session
-            .remove::<PendingSignIn>(PENDING_KEY)
-            .await
-            .map_err(internal)?;
+    if let Some(until) = failure.lock_started {
+        accounts::notify_lock(state, &account, until, now).await?;
+    }
+    // The pending sign-in stays until it expires or another begins: every
+    // later attempt on it meets the lock and is counted too (dropping it
+    // here would let parallel attempts that arrive later go uncounted).
+    if failure.reached_limit() {
         return Err(start_again("Too many failed attempts."));
     }
-    session
-        .insert(
-            PENDING_KEY,
-            PendingSignIn {
-                failures,
-                ..pending
-            },
-        )
-        .await
-        .map_err(internal)
+    Ok(())
 }
 
-/// The second factor is proved: the session is signed in from now on.
+/// Refuses the second step while the account is locked: nothing is checked,
+/// not even a right code, and the attempt is counted like a failed one.
+pub async fn refuse_if_locked(
+    state: &AppState,
+    pending: &PendingSignIn,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if guesses::locked_now(&state.db, pending.auth.user_id, now).await? {
+        let logged = guesses::Logged {
+            event: Some(crate::domain::SecurityEventKind::SecondFactorFailed),
+            reason: Some("locked"),
+            client,
+        };
+        guesses::count_failure(
+            &state.db,
+            pending.auth.user_id,
+            guesses::Guess::SecondStep,
+            logged,
+            now,
+        )
+        .await?;
+        return Err(start_again("Too many failed attempts."));
+    }
+    Ok(())
+}
+
+/// The second factor is proved: the session is signed in from now on,
+/// unless the account was locked meanwhile (a lock taken while this answer
+/// was in flight holds).
 pub async fn complete_second_step(
     state: &AppState,
     session: &Session,
@@ -129,7 +199,14 @@ pub async fn complete_second_step(
         confirmed_at: now.unix_timestamp(),
         ..pending.auth
     };
-    accounts::record_sign_in(&state.db, &auth, client, now).await?;
+    let txn = state.db.begin().await.map_err(internal)?;
+    if !guesses::clear_after_sign_in(&txn, auth.user_id, now).await? {
+        txn.rollback().await.map_err(internal)?;
+        reset_flows(session).await?;
+        return Err(start_again("Too many failed attempts."));
+    }
+    accounts::record_sign_in(&txn, &auth, client, now).await?;
+    txn.commit().await.map_err(internal)?;
     begin(session, auth).await
 }
 
@@ -161,6 +238,11 @@ impl Caller {
         }
     }
 
+    /// Whether the session works in an organization (see [`NO_ORGANIZATION`]).
+    pub fn has_organization(&self) -> bool {
+        self.organization_id != NO_ORGANIZATION
+    }
+
     /// Sensitive actions call this first: it refuses unless the user proved
     /// who they are within the step-up window.
     pub fn require_recent_confirmation(&self, now: OffsetDateTime) -> Result<(), AppError> {
@@ -173,13 +255,21 @@ impl Caller {
 }
 
 /// Records a fresh confirmation in the session, under a new id.
-pub async fn mark_confirmed(session: &Session, now: OffsetDateTime) -> Result<(), AppError> {
-    rewrite(session, |auth| auth.confirmed_at = now.unix_timestamp()).await
+pub async fn mark_confirmed(
+    db: &DatabaseConnection,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    rewrite(db, session, |auth| auth.confirmed_at = now.unix_timestamp()).await
 }
 
 /// Changes what a signed-in session holds, under a new id (every such
 /// change is a change of privilege).
-async fn rewrite(session: &Session, change: impl FnOnce(&mut SessionAuth)) -> Result<(), AppError> {
+async fn rewrite(
+    db: &DatabaseConnection,
+    session: &Session,
+    change: impl FnOnce(&mut SessionAuth),
+) -> Result<(), AppError> {
     let Some(mut auth) = session
         .get::<SessionAuth>(AUTH_KEY)
         .await
@@ -188,6 +278,11 @@ async fn rewrite(session: &Session, change: impl FnOnce(&mut SessionAuth)) -> Re
         return Err(AppError::Unauthenticated);
     };
     change(&mut auth);
+    // A session ended meanwhile (by the user on another device) is not
+    // brought back under a new id: its row must still be there to be cycled.
+    if !session_store::take_row(db, session).await? {
+        return Err(AppError::Unauthenticated);
+    }
     session.cycle_id().await.map_err(internal)?;
     session.insert(AUTH_KEY, auth).await.map_err(internal)
 }
@@ -228,20 +323,45 @@ pub async fn signed_in(
 }
 
 /// Marks the session as signed in, under a fresh id so that an id planted
-/// before sign-in (session fixation) is worthless afterwards.
+/// before sign-in (session fixation) is worthless afterwards. Every flow in
+/// progress ends.
 pub async fn begin(session: &Session, auth: SessionAuth) -> Result<(), AppError> {
+    reset_flows(session).await?;
     session.cycle_id().await.map_err(internal)?;
-    session
-        .remove::<PendingSignIn>(PENDING_KEY)
-        .await
-        .map_err(internal)?;
     session.insert(AUTH_KEY, auth).await.map_err(internal)
 }
 
 /// Points the signed-in session at another of the user's organizations,
-/// under a new id. The caller has checked the membership.
-pub async fn switch_organization(session: &Session, organization_id: Uuid) -> Result<(), AppError> {
-    rewrite(session, |auth| auth.organization_id = organization_id).await
+/// under a new id. The caller has checked the membership. Flows in progress
+/// end.
+pub async fn switch_organization(
+    db: &DatabaseConnection,
+    session: &Session,
+    organization_id: Uuid,
+) -> Result<(), AppError> {
+    reset_flows(session).await?;
+    rewrite(db, session, |auth| auth.organization_id = organization_id).await
+}
+
+/// After the user's session generation moved on (a password change, "sign
+/// out all others"): this session, which made the change, carries on under
+/// the new generation and a new id, with every flow in progress ended.
+/// `confirmed_at` is given when the change itself proved who the user is
+/// (the current password), and only then.
+pub async fn adopt_generation(
+    db: &DatabaseConnection,
+    session: &Session,
+    generation: i64,
+    confirmed_at: Option<OffsetDateTime>,
+) -> Result<(), AppError> {
+    reset_flows(session).await?;
+    rewrite(db, session, |auth| {
+        auth.generation = generation;
+        if let Some(at) = confirmed_at {
+            auth.confirmed_at = at.unix_timestamp();
+        }
+    })
+    .await
 }
 
 /// Deletes the session on the server and clears the cookie.

@@ -81,27 +81,72 @@ impl Kind {
     }
 }
 
-/// One CSV field: quoted when needed, and defused when a spreadsheet would
-/// run it as a formula (a leading `=`, `+`, `-`, `@`, tab or carriage return
-/// gets a `'` in front: CSV injection).
-fn field(value: &str) -> String {
-    let defused = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') if value.parse::<Decimal>().is_err() => {
-            format!("'{value}")
-        }
-        _ => value.to_owned(),
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
+/// One CSV cell (RFC 4180). Text that people typed is always quoted and
+/// defused against formula injection (OWASP "CSV Injection"); values the
+/// application writes itself (amounts, dates, counts, ids, flags) are left
+/// bare, so a spreadsheet reads numbers as numbers (`-12.50` stays a number).
+enum Cell {
+    Text(String),
+    Value(String),
 }
 
-fn csv_line(fields: &[String]) -> String {
-    let mut line = fields
+fn text(value: impl Into<String>) -> Cell {
+    Cell::Text(value.into())
+}
+
+fn value(value: impl ToString) -> Cell {
+    Cell::Value(value.to_string())
+}
+
+/// Where a spreadsheet may start a new cell inside one CSV field: its start,
+/// and after `;`, a tab or a line break (import settings that split on them).
+fn starts_cell(previous: Option<char>) -> bool {
+    matches!(previous, None | Some(';' | '\t' | '\n' | '\r'))
+}
+
+/// Characters that make a spreadsheet read a cell as a formula, with their
+/// full-width forms (some spreadsheets fold those).
+fn starts_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+    )
+}
+
+/// Puts a `'` before every formula character that begins a cell, wherever a
+/// spreadsheet may begin one (spaces before it skipped), then quotes.
+fn quoted_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    let mut previous = None;
+    let mut at_cell_start = true;
+    for c in value.chars() {
+        if starts_cell(previous) {
+            at_cell_start = true;
+        }
+        if at_cell_start && starts_formula(c) {
+            out.push('\'');
+        }
+        if c != ' ' {
+            at_cell_start = false;
+        }
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    out.push('"');
+    out
+}
+
+fn csv_line(cells: &[Cell]) -> String {
+    let mut line = cells
         .iter()
-        .map(|value| field(value))
+        .map(|cell| match cell {
+            Cell::Text(value) => quoted_text(value),
+            Cell::Value(value) => value.clone(),
+        })
         .collect::<Vec<_>>()
         .join(",");
     line.push_str("\r\n");
@@ -300,16 +345,18 @@ impl Cursor {
                 .map(|currency| currency.from_minor(row.amount_minor).to_string())
                 .unwrap_or_default();
             out.push_str(&csv_line(&[
-                number.unwrap_or_default(),
-                row.paid_on.to_string(),
-                code,
-                amount,
-                row.method.clone(),
-                row.reference.clone(),
-                row.reverses_payment_id
-                    .map(|id| id.to_string())
-                    .unwrap_or_default(),
-                row.id.to_string(),
+                text(number.unwrap_or_default()),
+                value(row.paid_on),
+                value(code),
+                value(amount),
+                text(row.method.clone()),
+                text(row.reference.clone()),
+                value(
+                    row.reverses_payment_id
+                        .map(|id| id.to_string())
+                        .unwrap_or_default(),
+                ),
+                value(row.id),
             ]));
         }
         Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
@@ -331,14 +378,14 @@ impl Cursor {
         let mut out = String::new();
         for customer in &rows {
             out.push_str(&csv_line(&[
-                customer.name.clone(),
-                customer.emails.clone(),
-                customer.address.clone(),
-                customer.tax_id.clone(),
-                customer.currency.clone(),
-                customer.payment_terms_days.to_string(),
-                customer.archived_at.is_some().to_string(),
-                customer.id.to_string(),
+                text(customer.name.clone()),
+                text(customer.emails.clone()),
+                text(customer.address.clone()),
+                text(customer.tax_id.clone()),
+                value(&customer.currency),
+                value(customer.payment_terms_days),
+                value(customer.archived_at.is_some()),
+                value(customer.id),
             ]));
         }
         Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
@@ -389,22 +436,24 @@ fn row_of_invoice(
     amount: &dyn Fn(i64) -> String,
 ) -> String {
     csv_line(&[
-        row.number.clone().unwrap_or_default(),
-        row.kind.clone(),
-        status.as_str().to_owned(),
-        customer,
-        row.issue_date.to_string(),
-        row.due_date.to_string(),
-        row.currency.clone(),
-        amount(row.net_minor),
-        amount(row.tax_minor),
-        amount(row.total_minor),
-        amount(row.credited_minor),
-        amount(row.paid_minor),
-        amount((row.total_minor - row.credited_minor - row.paid_minor).max(0)),
-        row.voided_at.is_some().to_string(),
-        row.void_reason.clone().unwrap_or_default(),
-        row.seal_hash.clone().unwrap_or_default(),
+        text(row.number.clone().unwrap_or_default()),
+        value(&row.kind),
+        value(status.as_str()),
+        text(customer),
+        value(row.issue_date),
+        value(row.due_date),
+        value(&row.currency),
+        value(amount(row.net_minor)),
+        value(amount(row.tax_minor)),
+        value(amount(row.total_minor)),
+        value(amount(row.credited_minor)),
+        value(amount(row.paid_minor)),
+        value(amount(
+            (row.total_minor - row.credited_minor - row.paid_minor).max(0),
+        )),
+        value(row.voided_at.is_some()),
+        text(row.void_reason.clone().unwrap_or_default()),
+        value(row.seal_hash.clone().unwrap_or_default()),
     ])
 }
 
@@ -413,14 +462,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_quoted_and_formulas_defused() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("line\nbreak"), "\"line\nbreak\"");
-        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(field("-12.50"), "-12.50", "negative amounts stay numbers");
-        assert_eq!(csv_line(&["a".into(), "b c".into()]), "a,b c\r\n");
+    fn text_is_always_quoted_and_formulas_defused_wherever_a_cell_can_start() {
+        let line = |cells: &[Cell]| csv_line(cells).trim_end().to_owned();
+        assert_eq!(line(&[text("plain")]), "\"plain\"");
+        assert_eq!(line(&[text("a,b")]), "\"a,b\"");
+        assert_eq!(line(&[text("say \"hi\"")]), "\"say \"\"hi\"\"\"");
+        assert_eq!(line(&[text("=1+2")]), "\"'=1+2\"");
+        assert_eq!(line(&[text("ACME;=1+2")]), "\"ACME;'=1+2\"");
+        assert_eq!(line(&[text("a\t=1+2")]), "\"a\t'=1+2\"");
+        assert_eq!(line(&[text("a\n  =1+2")]), "\"a\n  '=1+2\"");
+        assert_eq!(line(&[text("-1+2")]), "\"'-1+2\"");
+        assert_eq!(line(&[text("@SUM(A1)")]), "\"'@SUM(A1)\"");
+        assert_eq!(line(&[text("\u{FF1D}1+2")]), "\"'\u{FF1D}1+2\"");
+        assert_eq!(
+            line(&[text("Smith - Jones; Partners")]),
+            "\"Smith - Jones; Partners\""
+        );
+        assert_eq!(line(&[value("-12.50")]), "-12.50", "amounts stay numbers");
+        assert_eq!(csv_line(&[text("a"), value(3)]), "\"a\",3\r\n");
     }
 }

@@ -163,6 +163,11 @@ impl RequestContext {
 /// membership is gone is ended: the member was removed, and their next
 /// request lands on the sign-in page.
 async fn member_of(state: &AppState, caller: Caller) -> Result<Member, AppError> {
+    // A user of no organization has no member's rights anywhere, and their
+    // session stands (the shell offers to create an organization).
+    if !caller.has_organization() {
+        return Err(AppError::Forbidden);
+    }
     let session = caller.session.clone();
     let Some((member, organization)) = access::load(&state.db, caller).await? else {
         auth::end(&session).await?;

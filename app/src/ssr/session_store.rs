@@ -1,10 +1,12 @@
 //! A tower-sessions store over sea-orm, so sessions live in the application
 //! database on SQLite and PostgreSQL alike.
 
-use super::entities::session;
+use super::entities::{session, user};
+use super::errors::internal;
+use crate::error::AppError;
 use async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -42,16 +44,64 @@ fn backend(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
 
-/// The signed-in user and their organization, kept in columns so that a
-/// user's sessions can be listed and ended without reading every row.
-fn signed_in(record: &Record) -> (Option<Uuid>, Option<Uuid>) {
-    record
+/// The signed-in user, their organization and session generation, kept in
+/// columns so that a user's sessions can be listed, checked and ended
+/// without reading every row.
+struct SignedIn {
+    user_id: Option<Uuid>,
+    organization_id: Option<Uuid>,
+    generation: Option<i64>,
+}
+
+fn signed_in(record: &Record) -> SignedIn {
+    let auth = record
         .data
         .get(AUTH_KEY)
-        .and_then(|auth| serde_json::from_value::<SessionAuth>(auth.clone()).ok())
-        .map_or((None, None), |auth| {
-            (Some(auth.user_id), Some(auth.organization_id))
-        })
+        .and_then(|auth| serde_json::from_value::<SessionAuth>(auth.clone()).ok());
+    SignedIn {
+        user_id: auth.as_ref().map(|auth| auth.user_id),
+        organization_id: auth.as_ref().map(|auth| auth.organization_id),
+        generation: auth.map(|auth| auth.generation),
+    }
+}
+
+/// Rows of live sessions: not expired, and signed-in ones only under their
+/// user's current session generation.
+pub fn live(now: OffsetDateTime) -> Condition {
+    Condition::all()
+        .add(session::Column::ExpiresAt.gt(now.unix_timestamp()))
+        .add(
+            Condition::any().add(session::Column::UserId.is_null()).add(
+                Expr::col((session::Entity, session::Column::Generation)).in_subquery(
+                    Query::select()
+                        .column((user::Entity, user::Column::SessionGeneration))
+                        .from(user::Entity)
+                        .and_where(
+                            Expr::col((user::Entity, user::Column::Id))
+                                .equals((session::Entity, session::Column::UserId)),
+                        )
+                        .to_owned(),
+                ),
+            ),
+        )
+}
+
+/// Deletes the session's row ahead of a new id (`Session::cycle_id`) and
+/// says whether it was still there. A session ended meanwhile (by the user
+/// on another device, or by a sign-out elsewhere) answers `false`, so its
+/// last request in flight cannot bring it back under a new id.
+pub async fn take_row(
+    db: &DatabaseConnection,
+    session: &tower_sessions::Session,
+) -> Result<bool, AppError> {
+    let Some(id) = session.id() else {
+        return Ok(false);
+    };
+    let deleted = session::Entity::delete_by_id(storage_key(&id))
+        .exec(db)
+        .await
+        .map_err(internal)?;
+    Ok(deleted.rows_affected == 1)
 }
 
 #[async_trait]
@@ -67,45 +117,60 @@ impl SessionStore for DbSessionStore {
         {
             record.id = Id::default();
         }
-        self.save(record).await
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let (user_id, organization_id) = signed_in(record);
-        let row = session::ActiveModel {
+        let who = signed_in(record);
+        // A row written under a generation that has meanwhile moved on is
+        // dead on arrival: `load` only finds rows of the current one.
+        session::ActiveModel {
             id: Set(storage_key(&record.id)),
-            user_id: Set(user_id),
-            organization_id: Set(organization_id),
+            user_id: Set(who.user_id),
+            organization_id: Set(who.organization_id),
+            generation: Set(who.generation),
             data: Set(data),
             created_at: Set(now),
             last_seen_at: Set(now),
             expires_at: Set(record.expiry_date.unix_timestamp()),
-        };
-        session::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([
-                        session::Column::UserId,
-                        session::Column::OrganizationId,
-                        session::Column::Data,
-                        session::Column::LastSeenAt,
-                        session::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        // An insert only in `create`: saving never brings back a row that was
+        // deleted (signed out, ended from the sessions page, ended by a
+        // password change) while this request was in flight.
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let who = signed_in(record);
+        session::Entity::update_many()
+            .col_expr(session::Column::UserId, Expr::value(who.user_id))
+            .col_expr(
+                session::Column::OrganizationId,
+                Expr::value(who.organization_id),
             )
-            .exec_without_returning(&self.db)
+            .col_expr(session::Column::Generation, Expr::value(who.generation))
+            .col_expr(session::Column::Data, Expr::value(data))
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .col_expr(
+                session::Column::ExpiresAt,
+                Expr::value(record.expiry_date.unix_timestamp()),
+            )
+            .filter(session::Column::Id.eq(storage_key(&record.id)))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let now = OffsetDateTime::now_utc();
         let Some(row) = session::Entity::find_by_id(storage_key(id))
-            .filter(session::Column::ExpiresAt.gt(now))
+            .filter(live(now))
             .one(&self.db)
             .await
             .map_err(backend)?

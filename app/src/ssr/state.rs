@@ -28,6 +28,7 @@ pub struct Settings {
     /// The origin users reach, without a trailing slash; links in mail start with it.
     pub public_url: String,
     pub sessions: SessionPolicy,
+    pub mail_budgets: super::services::mail_budgets::MailBudgets,
 }
 
 impl FromRef<AppState> for LeptosOptions {

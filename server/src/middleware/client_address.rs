@@ -10,6 +10,7 @@ use http::header::USER_AGENT;
 use ledgerlock_app::ssr::client::ClientInfo;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct TrustedProxies(pub Vec<IpAddr>);
 
@@ -30,6 +31,12 @@ pub async fn identify(
         .flat_map(|value| value.split(','))
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
         .collect::<Vec<_>>();
+    if let Some(peer) = peer
+        && !forwarded.is_empty()
+        && !trusted.0.contains(&peer)
+    {
+        warn_untrusted_forwarding_once(peer);
+    }
     let ip = peer.map(|peer| client_ip(peer, &forwarded, &trusted.0));
     let user_agent = request
         .headers()
@@ -40,6 +47,22 @@ pub async fn identify(
         .extensions_mut()
         .insert(ClientInfo { ip, user_agent });
     next.run(request).await
+}
+
+/// A reverse proxy in front of the app that is not configured as trusted
+/// makes every client look like the proxy (one rate limit for everyone, the
+/// proxy's address in the security log). Said once per process: a client
+/// sending the header itself must not be able to fill the log.
+fn warn_untrusted_forwarding_once(peer: IpAddr) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            %peer,
+            "a request carried X-Forwarded-For from a peer that is not a trusted proxy; the header \
+             is ignored. If this peer is your reverse proxy, list it in LEDGERLOCK_TRUSTED_PROXIES \
+             (until then every client is limited and logged as the proxy)"
+        );
+    }
 }
 
 /// Walks the forwarding chain from the nearest hop while the hops are

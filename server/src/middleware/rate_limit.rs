@@ -10,6 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::{HeaderValue, StatusCode};
 use ledgerlock_app::AppError;
 use ledgerlock_app::ssr::client::ClientInfo;
+use ledgerlock_app::ssr::client::limit_key;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub async fn limit(
         .get::<ClientInfo>()
         .and_then(|client| client.ip);
     if let (true, Some(ip)) = (limited, ip)
-        && limits.limiter.check_key(&ip).is_err()
+        && limits.limiter.check_key(&limit_key(ip)).is_err()
     {
         tracing::warn!(path = %request.uri().path(), "rate limit reached");
         let error = AppError::RateLimited;

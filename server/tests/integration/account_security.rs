@@ -45,7 +45,7 @@ async fn events_of(app: &TestApp, email: &str) -> Vec<security_event::Model> {
         .unwrap()
 }
 
-async fn user_by_email(app: &TestApp, email: &str) -> user::Model {
+pub(crate) async fn user_by_email(app: &TestApp, email: &str) -> user::Model {
     user::Entity::find()
         .filter(user::Column::EmailLookup.eq(email.to_lowercase()))
         .one(&app.db().await)
@@ -359,7 +359,7 @@ async fn an_over_age_session_is_refused_however_active() {
     assert_eq!(app.get("/app", Some(&fresh)).await.status(), 200);
 }
 
-async fn list_sessions(app: &TestApp, cookie: &str) -> Vec<Value> {
+pub(crate) async fn list_sessions(app: &TestApp, cookie: &str) -> Vec<Value> {
     let response = app.call("/api/sessions/list", &[], Some(cookie)).await;
     assert_eq!(response.status(), 200);
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
@@ -426,10 +426,13 @@ async fn ending_all_other_sessions_keeps_this_one() {
     let elsewhere = session_cookie(app.sign_in(&email, PASSWORD).await.headers()).unwrap();
     let third = session_cookie(app.sign_in(&email, PASSWORD).await.headers()).unwrap();
     let response = app.call("/api/sessions/end_others", &[], Some(&here)).await;
+    // This session carries on, under a new id (the old one is gone too).
+    let renewed = session_cookie(response.headers()).expect("a new session id");
     assert_eq!(response.text().await.unwrap(), "2");
     assert_eq!(app.get("/app", Some(&elsewhere)).await.status(), 303);
     assert_eq!(app.get("/app", Some(&third)).await.status(), 303);
-    assert_eq!(app.get("/app", Some(&here)).await.status(), 200);
+    assert_eq!(app.get("/app", Some(&here)).await.status(), 303);
+    assert_eq!(app.get("/app", Some(&renewed)).await.status(), 200);
 }
 
 async fn change_password(

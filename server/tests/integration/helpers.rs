@@ -106,6 +106,11 @@ impl TestApp {
                 data_dir.path().display().to_string(),
             ),
             ("LEDGERLOCK_DATABASE_URL".into(), database_url.clone()),
+            // Every test signs up from 127.0.0.1; the budget has its own test.
+            (
+                "LEDGERLOCK_SIGN_UPS_PER_CLIENT_PER_HOUR".into(),
+                "1000000".into(),
+            ),
         ]);
         for (name, value) in settings {
             vars.insert((*name).to_owned(), (*value).to_owned());
@@ -224,8 +229,27 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
-    /// Signs up a new owner and returns their session cookie (`name=value`).
+    /// Signs up a new owner whose address is confirmed (as if they had
+    /// opened the emailed link; that flow has its own tests) and returns
+    /// their session cookie (`name=value`).
     pub async fn sign_up(&self, email: &str) -> String {
+        let cookie = self.sign_up_unconfirmed(email).await;
+        use ledgerlock_app::ssr::entities::user;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::EmailVerifiedAt,
+                Expr::value(time::OffsetDateTime::now_utc()),
+            )
+            .filter(user::Column::EmailLookup.eq(email.to_lowercase()))
+            .exec(&self.db().await)
+            .await
+            .unwrap();
+        cookie
+    }
+
+    /// Signs up a new owner, address not confirmed yet; answers the cookie.
+    pub async fn sign_up_unconfirmed(&self, email: &str) -> String {
         let response = self
             .call(
                 "/api/auth/sign_up",

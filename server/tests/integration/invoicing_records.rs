@@ -112,14 +112,44 @@ async fn exports_stream_the_organizations_rows_only_and_defuse_formulas() {
         Some(&books.cookie),
     )
     .await;
-    let sneaky = app
+    // Marking unpaid writes a reversal: a negative amount in the export.
+    app.call(
+        "/api/invoices/mark_unpaid",
+        &[("id", &id)],
+        Some(&books.cookie),
+    )
+    .await;
+    // Names a spreadsheet would run as formulas, at the start of the cell or
+    // wherever an import may split one (issue 12).
+    for name in [
+        "=HYPERLINK(\"http://evil\")",
+        "=1+2",
+        "ACME;=1+2",
+        "-1+2",
+        "@SUM(A1)",
+    ] {
+        let sneaky = app
+            .call(
+                "/api/customers/save",
+                &[("name", name), ("currency", "EUR")],
+                Some(&books.cookie),
+            )
+            .await;
+        assert_eq!(sneaky.status(), 200, "{name}");
+    }
+    // Names refuse tabs and line breaks; addresses keep them.
+    let tabbed = app
         .call(
             "/api/customers/save",
-            &[("name", "=HYPERLINK(\"http://evil\")"), ("currency", "EUR")],
+            &[
+                ("name", "Tabbed Ltd"),
+                ("address", "a\t=1+2\n-3+4"),
+                ("currency", "EUR"),
+            ],
             Some(&books.cookie),
         )
         .await;
-    assert_eq!(sneaky.status(), 200);
+    assert_eq!(tabbed.status(), 200);
     let stranger = open_books(&app).await;
 
     let invoices = app
@@ -141,7 +171,8 @@ async fn exports_stream_the_organizations_rows_only_and_defuse_formulas() {
     );
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
-        lines[1].starts_with("INV-2026-0001,invoice,paid,Ωmega Trading GmbH,"),
+        lines[1].starts_with("\"INV-2026-0001\",invoice,")
+            && lines[1].contains(",\"Ωmega Trading GmbH\","),
         "{text}"
     );
 
@@ -151,17 +182,32 @@ async fn exports_stream_the_organizations_rows_only_and_defuse_formulas() {
         .text()
         .await
         .unwrap();
-    assert!(payments.contains("INV-2026-0001,"), "{payments}");
+    assert!(payments.contains("\"INV-2026-0001\","), "{payments}");
+    let reversal = payments
+        .lines()
+        .find(|line| line.contains(",-"))
+        .expect("the reversal entry");
+    let amount = reversal.split(',').nth(3).unwrap();
+    assert!(
+        amount.starts_with('-') && amount.parse::<f64>().is_ok(),
+        "a negative amount stays a bare number: {reversal}"
+    );
     let customers = app
         .get("/app/export/customers.csv", Some(&books.cookie))
         .await
         .text()
         .await
         .unwrap();
-    assert!(
-        customers.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
-        "{customers}"
-    );
+    for defused in [
+        "\"'=HYPERLINK(\"\"http://evil\"\")\"",
+        "\"'=1+2\"",
+        "\"ACME;'=1+2\"",
+        "\"a\t'=1+2\n'-3+4\"",
+        "\"'-1+2\"",
+        "\"'@SUM(A1)\"",
+    ] {
+        assert!(customers.contains(defused), "{defused} in {customers}");
+    }
 
     let theirs = app
         .get("/app/export/invoices.csv", Some(&stranger.cookie))

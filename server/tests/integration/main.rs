@@ -6,6 +6,7 @@
 mod account_security;
 mod auth;
 mod config;
+mod hardening;
 mod headers;
 mod helpers;
 mod invoicing;

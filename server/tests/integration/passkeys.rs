@@ -19,7 +19,7 @@ use webauthn_rs_proto::{
 };
 
 /// A user's device holding passkeys, answering as the browser would.
-struct Device {
+pub(crate) struct Device {
     authenticator: SoftPasskey,
     origin: Url,
     credential_ids: Vec<Vec<u8>>,
@@ -27,7 +27,7 @@ struct Device {
 }
 
 impl Device {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self {
             // "Falsify UV": it claims the user verification passkeys require.
             authenticator: SoftPasskey::new(true),
@@ -38,7 +38,7 @@ impl Device {
     }
 
     /// Creates a passkey for the options, as `navigator.credentials.create`.
-    fn create(&mut self, mut options: CreationChallengeResponse) -> Value {
+    pub(crate) fn create(&mut self, mut options: CreationChallengeResponse) -> Value {
         let selection = options.public_key.authenticator_selection.as_mut().unwrap();
         assert!(
             selection.require_resident_key,
@@ -56,7 +56,7 @@ impl Device {
     }
 
     /// Answers a passkey check, as `navigator.credentials.get`.
-    fn get(&mut self, options: RequestChallengeResponse) -> PublicKeyCredential {
+    pub(crate) fn get(&mut self, options: RequestChallengeResponse) -> PublicKeyCredential {
         self.get_from(self.origin.clone(), options)
     }
 
@@ -89,12 +89,12 @@ impl Device {
     }
 }
 
-async fn json_of(response: reqwest::Response) -> Value {
+pub(crate) async fn json_of(response: reqwest::Response) -> Value {
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
 }
 
 /// Registers a passkey from `device` on the signed-in session `cookie`.
-async fn register(
+pub(crate) async fn register(
     app: &TestApp,
     cookie: &str,
     device: &mut Device,
@@ -117,7 +117,7 @@ async fn register(
 
 /// Starts a passkey check; answers the options and the session cookie the
 /// ceremony is kept in.
-async fn start_check(
+pub(crate) async fn start_check(
     app: &TestApp,
     purpose: &str,
     cookie: Option<&str>,
@@ -137,7 +137,7 @@ async fn start_check(
     (options, cookie)
 }
 
-async fn finish_check(
+pub(crate) async fn finish_check(
     app: &TestApp,
     cookie: &str,
     credential: &PublicKeyCredential,
@@ -151,7 +151,7 @@ async fn finish_check(
 }
 
 /// A new owner with one passkey; returns their email, session and device.
-async fn owner_with_passkey(app: &TestApp) -> (String, String, Device) {
+pub(crate) async fn owner_with_passkey(app: &TestApp) -> (String, String, Device) {
     let email = unique_email();
     let cookie = app.sign_up(&email).await;
     let mut device = Device::new(app);

@@ -707,7 +707,11 @@ fn render(rows: &[(String, Vec<String>)]) -> String {
 #[tokio::test]
 async fn every_function_for_every_role_matches_the_expected_table() {
     // Many sign-ups from one address: lift the per-address limit.
-    let app = TestApp::spawn_with(&[("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "100000")]).await;
+    let app = TestApp::spawn_with(&[
+        ("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "100000"),
+        ("LEDGERLOCK_INVITATIONS_PER_ORGANIZATION_PER_DAY", "100000"),
+    ])
+    .await;
     let own = organization(&app).await;
     let other = organization(&app).await;
     let unlisted_customer = {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 /// What an authenticator app would show at `offset_seconds` from now.
-fn code_at(secret: &str, offset_seconds: i64) -> String {
+pub(crate) fn code_at(secret: &str, offset_seconds: i64) -> String {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
         .with_skew(0)
@@ -21,14 +21,14 @@ fn code_at(secret: &str, offset_seconds: i64) -> String {
     totp.generate(u64::try_from(when).unwrap()).to_string()
 }
 
-struct Enrolled {
-    email: String,
-    cookie: String,
-    secret: String,
-    recovery_codes: Vec<String>,
+pub(crate) struct Enrolled {
+    pub(crate) email: String,
+    pub(crate) cookie: String,
+    pub(crate) secret: String,
+    pub(crate) recovery_codes: Vec<String>,
 }
 
-async fn enrol(app: &TestApp) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp) -> Enrolled {
     let email = unique_email();
     let cookie = app.sign_up(&email).await;
     let started = app
@@ -65,14 +65,14 @@ async fn enrol(app: &TestApp) -> Enrolled {
 }
 
 /// Signs in with the password; returns the (not yet signed-in) session cookie.
-async fn password_step(app: &TestApp, email: &str, password: &str) -> String {
+pub(crate) async fn password_step(app: &TestApp, email: &str, password: &str) -> String {
     let response = app.sign_in(email, password).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()[LOCATION], "/sign-in/verify?next=/app");
     session_cookie(response.headers()).unwrap()
 }
 
-async fn verify(app: &TestApp, cookie: &str, code: &str) -> reqwest::Response {
+pub(crate) async fn verify(app: &TestApp, cookie: &str, code: &str) -> reqwest::Response {
     app.call(
         "/api/auth/verify_second_factor",
         &[("code", code)],

@@ -32,7 +32,7 @@ pub(crate) async fn invite(
 
 /// The token of the newest invitation mailed to `email`.
 async fn invitation_token(app: &TestApp, email: &str) -> String {
-    reset_token(&app.wait_for_mail(email, "invited you").await)
+    reset_token(&app.wait_for_mail(email, "invited to join").await)
 }
 
 pub(crate) async fn team(app: &TestApp, cookie: &str) -> Value {
@@ -388,7 +388,7 @@ async fn a_removed_member_is_signed_out_on_their_next_request() {
     );
 }
 
-async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
+pub(crate) async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
     use ledgerlock_app::ssr::entities::user;
     user::Entity::find()
         .filter(user::Column::EmailLookup.eq(email.to_lowercase()))
@@ -400,7 +400,7 @@ async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
 }
 
 /// The organization `email` founded.
-async fn organization_of(app: &TestApp, email: &str) -> uuid::Uuid {
+pub(crate) async fn organization_of(app: &TestApp, email: &str) -> uuid::Uuid {
     use ledgerlock_app::ssr::entities::membership;
     membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id(app, email).await))

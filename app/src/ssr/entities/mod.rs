@@ -4,9 +4,11 @@
 pub mod audit_event;
 pub mod billing_settings;
 pub mod customer;
+pub mod email_verification;
 pub mod invitation;
 pub mod invoice;
 pub mod invoice_line;
+pub mod mail_budget;
 pub mod membership;
 pub mod membership_customer;
 pub mod number_series;

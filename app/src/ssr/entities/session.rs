@@ -15,6 +15,9 @@ pub struct Model {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The user's `session_generation` when this session signed in; a
+    /// session whose generation is not the user's current one is dead.
+    pub generation: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,22 @@ pub struct Model {
     pub lock_count: i32,
     pub locked_until: Option<TimeDateTimeWithTimeZone>,
     pub password_changed_at: Option<TimeDateTimeWithTimeZone>,
+    /// Bumped to end every session signed in before (password change or
+    /// reset, "sign out all others"): a session row holds the generation it
+    /// was signed in under and is dead once the two differ.
+    pub session_generation: i64,
+    /// Wrong codes or passkeys at the second step since the last complete
+    /// sign-in (see `services::guesses`).
+    pub failed_second_steps: i32,
+    /// Failed step-up confirmations since the last complete sign-in.
+    pub failed_step_ups: i32,
+    /// When the last "account locked" mail went out (one per window).
+    pub lock_notice_at: Option<TimeDateTimeWithTimeZone>,
+    /// When the last "second step failed" mail went out (one per window).
+    pub second_step_notice_at: Option<TimeDateTimeWithTimeZone>,
+    /// When the user opened the emailed confirmation link (or accepted an
+    /// emailed invitation); `None` until then.
+    pub email_verified_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261122_000004_organization_policy;
 mod m20261122_000005_passkeys;
 mod m20261122_000006_invoicing;
 mod m20261122_000007_team;
+mod m20261130_000008_account_guards;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_passkeys::Migration),
             Box::new(m20261122_000006_invoicing::Migration),
             Box::new(m20261122_000007_team::Migration),
+            Box::new(m20261130_000008_account_guards::Migration),
         ]
     }
 }

@@ -2,20 +2,22 @@
 
 use crate::api::auth::Viewer;
 use crate::domain::{
-    Email, Lockout, NewPassword, OrganizationName, PasswordContext, PersonName, Role,
-    SecurityEventKind, normalize_password,
+    Email, NewPassword, OrganizationName, PasswordContext, PersonName, Role, SecurityEventKind,
+    normalize_password,
 };
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access;
-use crate::ssr::auth::{Caller, SessionAuth};
+use crate::ssr::auth::{Caller, NO_ORGANIZATION, SessionAuth};
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{billing_settings, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::passwords::PasswordHash;
+use crate::ssr::services::guesses::{self, Guess, Logged, Notice};
+use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use crate::ssr::services::{second_factor, sessions};
+use crate::ssr::services::{email_confirmation, second_factor, sessions};
 use crate::ssr::session_store::storage_key;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -34,15 +36,18 @@ pub struct SignUp {
     pub organization: OrganizationName,
 }
 
+/// What a session signed in as `account` holds, under the account's current
+/// session generation.
 pub(crate) fn session_auth(
-    user_id: Uuid,
+    account: &user::Model,
     organization_id: Uuid,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> SessionAuth {
     SessionAuth {
-        user_id,
+        user_id: account.id,
         organization_id,
+        generation: account.session_generation,
         signed_in_at: now.unix_timestamp(),
         last_seen_at: now.unix_timestamp(),
         ip: client.ip_text(),
@@ -60,6 +65,15 @@ pub async fn sign_up(
     now: OffsetDateTime,
 ) -> Result<SessionAuth, AppError> {
     let lookup = input.email.lookup_key();
+    if let Some(ip) = client.ip {
+        let client_key = crate::ssr::client::limit_key(ip).to_string();
+        let budget = Budget::SignUpFrom {
+            client: &client_key,
+        };
+        if !mail_budgets::spend(&state.db, &state.settings.mail_budgets, budget, now).await? {
+            return Err(AppError::RateLimited);
+        }
+    }
     // A cheap early answer for the common case; the unique index below is
     // what actually guarantees one account per email under concurrency.
     if find_by_email(&state.db, &lookup).await?.is_some() {
@@ -72,37 +86,9 @@ pub async fn sign_up(
         .map_err(internal)?;
 
     let user_id = Uuid::new_v4();
-    let organization_id = Uuid::new_v4();
     let txn = state.db.begin().await.map_err(internal)?;
-    organization::ActiveModel {
-        id: Set(organization_id),
-        name: Set(input.organization.as_str().to_owned()),
-        created_at: Set(now),
-        require_second_factor: Set(false),
-    }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
-    billing_settings::ActiveModel {
-        organization_id: Set(organization_id),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
-    insert_user(&txn, user_id, &input.name, &input.email, password_hash, now).await?;
-    membership::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        organization_id: Set(organization_id),
-        user_id: Set(user_id),
-        role: Set(Role::Owner.as_str().to_owned()),
-        custom_role_id: Set(None),
-        limited_to_customers: Set(false),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
+    let account = insert_user(&txn, user_id, &input.name, &input.email, password_hash, now).await?;
+    let organization_id = found_organization(&txn, user_id, &input.organization, now).await?;
     security_log::record(
         &txn,
         SecurityEvent {
@@ -119,7 +105,48 @@ pub async fn sign_up(
     txn.commit().await.map_err(internal)?;
 
     tracing::info!(%user_id, %organization_id, "account created");
-    Ok(session_auth(user_id, organization_id, client, now))
+    email_confirmation::send(state, &account, now).await?;
+    Ok(session_auth(&account, organization_id, client, now))
+}
+
+/// Within `txn`: a new organization (with its billing settings) owned by
+/// `user_id`. Answers its id.
+pub(crate) async fn found_organization(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    name: &OrganizationName,
+    now: OffsetDateTime,
+) -> Result<Uuid, AppError> {
+    let organization_id = Uuid::new_v4();
+    organization::ActiveModel {
+        id: Set(organization_id),
+        name: Set(name.as_str().to_owned()),
+        created_at: Set(now),
+        require_second_factor: Set(false),
+    }
+    .insert(txn)
+    .await
+    .map_err(internal)?;
+    billing_settings::ActiveModel {
+        organization_id: Set(organization_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(internal)?;
+    membership::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        organization_id: Set(organization_id),
+        user_id: Set(user_id),
+        role: Set(Role::Owner.as_str().to_owned()),
+        custom_role_id: Set(None),
+        limited_to_customers: Set(false),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await
+    .map_err(internal)?;
+    Ok(organization_id)
 }
 
 /// Inserts a new user; an email already in use is a `Conflict` (the unique
@@ -131,7 +158,7 @@ pub(crate) async fn insert_user(
     email: &Email,
     password_hash: PasswordHash,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<user::Model, AppError> {
     let inserted = user::ActiveModel {
         id: Set(user_id),
         email: Set(email.as_str().to_owned()),
@@ -143,11 +170,17 @@ pub(crate) async fn insert_user(
         lock_count: Set(0),
         locked_until: Set(None),
         password_changed_at: Set(Some(now)),
+        session_generation: Set(0),
+        failed_second_steps: Set(0),
+        failed_step_ups: Set(0),
+        lock_notice_at: Set(None),
+        second_step_notice_at: Set(None),
+        email_verified_at: Set(None),
     }
     .insert(txn)
     .await;
     match inserted {
-        Ok(_) => Ok(()),
+        Ok(account) => Ok(account),
         Err(error) => Err(match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(EMAIL_TAKEN.into()),
             _ => internal(error),
@@ -155,25 +188,11 @@ pub(crate) async fn insert_user(
     }
 }
 
-fn lockout_of(account: &user::Model) -> Lockout {
-    Lockout {
-        failures: u32::try_from(account.failed_sign_ins).unwrap_or(0),
-        locks: u32::try_from(account.lock_count).unwrap_or(0),
-        locked_until: account.locked_until,
-    }
-}
-
-fn with_lockout(account: user::Model, lockout: Lockout) -> user::ActiveModel {
-    let mut active = account.into_active_model();
-    active.failed_sign_ins = Set(i32::try_from(lockout.failures).unwrap_or(i32::MAX));
-    active.lock_count = Set(i32::try_from(lockout.locks).unwrap_or(i32::MAX));
-    active.locked_until = Set(lockout.locked_until);
-    active
-}
-
 /// Checks the credentials. A wrong email, a wrong password and a locked
 /// account all give the same error after the same work (one argon2
-/// verification); only the security log knows which it was.
+/// verification); only the security log knows which it was. A right password
+/// does not clear the failure count: only a complete sign-in does (here when
+/// no second factor follows, else at the second step).
 pub async fn sign_in(
     state: &AppState,
     email: &Email,
@@ -193,51 +212,33 @@ pub async fn sign_in(
         record_failure(state, None, client, "unknown email", now).await?;
         return Err(AppError::InvalidCredentials);
     };
-    let lockout = lockout_of(&account);
-    if lockout.is_locked(now) {
-        record_failure(state, Some(&account), client, "locked", now).await?;
-        return Err(AppError::InvalidCredentials);
-    }
-    if !verified {
-        let (lockout, lock_started) = lockout.after_failure(now);
-        let txn = state.db.begin().await.map_err(internal)?;
-        let account = with_lockout(account, lockout)
-            .update(&txn)
-            .await
-            .map_err(internal)?;
-        log_failure(&txn, &account, client, "wrong password", now).await?;
-        if lock_started {
-            log_event(
-                &txn,
-                &account,
-                SecurityEventKind::AccountLocked,
-                false,
+    let locked = guesses::is_locked(&account, now);
+    if locked || !verified {
+        // A guess while locked is refused unheard, and counted like any
+        // other: twenty at once are twenty, wherever the lock fell among them.
+        let failure = guesses::count_failure(
+            &state.db,
+            account.id,
+            Guess::Password,
+            Logged {
+                event: Some(SecurityEventKind::SignInFailed),
+                reason: Some(if locked { "locked" } else { "wrong password" }),
                 client,
-                now,
-            )
-            .await?;
-        }
-        txn.commit().await.map_err(internal)?;
-        if let (true, Some(until)) = (lock_started, lockout.locked_until) {
-            tracing::warn!(user_id = %account.id, "password sign-in locked");
-            state
-                .mailer
-                .send_later(lock_notice(&account, until, &state.settings.public_url));
+            },
+            now,
+        )
+        .await?;
+        if let Some(until) = failure.lock_started {
+            notify_lock(state, &account, until, now).await?;
         }
         return Err(AppError::InvalidCredentials);
     }
 
-    let Some(membership) = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(account.id))
-        .order_by_asc(membership::Column::CreatedAt)
-        .one(&state.db)
-        .await
-        .map_err(internal)?
-    else {
-        // An account that belongs to no organization has nothing to show.
-        record_failure(state, Some(&account), client, "no membership", now).await?;
-        return Err(AppError::InvalidCredentials);
-    };
+    // An account removed from its last organization still signs in: to
+    // accept a new invitation, or to create an organization of its own.
+    let organization_id = primary_organization(&state.db, account.id)
+        .await?
+        .unwrap_or(NO_ORGANIZATION);
 
     let upgraded_hash = if state.passwords.needs_rehash(&account.password_hash) {
         Some(state.passwords.upgrade(&password).await.map_err(internal)?)
@@ -245,14 +246,21 @@ pub async fn sign_in(
         None
     };
     let txn = state.db.begin().await.map_err(internal)?;
-    let mut active = with_lockout(account.clone(), Lockout::after_success());
     if let Some(hash) = upgraded_hash {
+        let mut active = account.clone().into_active_model();
         active.password_hash = Set(hash);
+        active.update(&txn).await.map_err(internal)?;
     }
-    active.update(&txn).await.map_err(internal)?;
-    let auth = session_auth(account.id, membership.organization_id, client, now);
+    let auth = session_auth(&account, organization_id, client, now);
     let needs_second_factor = second_factor::is_required(&txn, account.id).await?;
     if !needs_second_factor {
+        // The lock is checked again as the counters are cleared: one taken
+        // while this password was being verified still holds.
+        if !guesses::clear_after_sign_in(&txn, account.id, now).await? {
+            txn.rollback().await.map_err(internal)?;
+            record_failure(state, Some(&account), client, "locked", now).await?;
+            return Err(AppError::InvalidCredentials);
+        }
         record_sign_in(&txn, &auth, client, now).await?;
     }
     txn.commit().await.map_err(internal)?;
@@ -260,6 +268,21 @@ pub async fn sign_in(
         auth,
         needs_second_factor,
     })
+}
+
+/// Emails the "account locked" notice, once per account per window.
+pub(crate) async fn notify_lock(
+    state: &AppState,
+    account: &user::Model,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if guesses::claim_notice(&state.db, account.id, Notice::Locked, now).await? {
+        state
+            .mailer
+            .send_later(lock_notice(account, until, &state.settings.public_url));
+    }
+    Ok(())
 }
 
 /// The outcome of a right password.
@@ -280,8 +303,9 @@ pub async fn passkey_sign_in(
 ) -> Result<SessionAuth, AppError> {
     let organization_id = primary_organization(&state.db, user_id)
         .await?
-        .ok_or(AppError::InvalidCredentials)?;
-    let auth = session_auth(user_id, organization_id, client, now);
+        .unwrap_or(NO_ORGANIZATION);
+    let account = account_of(&state.db, user_id).await?;
+    let auth = session_auth(&account, organization_id, client, now);
     record_sign_in(&state.db, &auth, client, now).await?;
     Ok(auth)
 }
@@ -300,7 +324,8 @@ pub async fn record_sign_in(
             kind: SecurityEventKind::SignIn,
             succeeded: true,
             user_id: Some(auth.user_id),
-            organization_id: Some(auth.organization_id),
+            organization_id: (auth.organization_id != NO_ORGANIZATION)
+                .then_some(auth.organization_id),
             client,
             detail: None,
         },
@@ -350,7 +375,8 @@ async fn log_failure(
             kind: SecurityEventKind::SignInFailed,
             succeeded: false,
             user_id: Some(account.id),
-            organization_id: primary_organization(db, account.id).await?,
+            // The account's event, not any organization's (see log_event).
+            organization_id: None,
             client,
             detail: Some(reason),
         },
@@ -359,7 +385,9 @@ async fn log_failure(
     .await
 }
 
-/// Records an event about one account, in its first organization.
+/// Records an event about one account: it belongs to the user, not to any
+/// organization they are in (owners see their members' sign-ins into their
+/// organization, never their accounts' other events or other organizations).
 pub async fn log_event(
     db: &impl ConnectionTrait,
     account: &user::Model,
@@ -387,7 +415,7 @@ pub async fn log_event_about(
             kind,
             succeeded,
             user_id: Some(account.id),
-            organization_id: primary_organization(db, account.id).await?,
+            organization_id: None,
             client,
             detail,
         },
@@ -412,13 +440,15 @@ async fn primary_organization(
 fn lock_notice(account: &user::Model, until: OffsetDateTime, public_url: &str) -> Mail {
     Mail {
         to: account.email.clone(),
-        subject: "Ledgerlock: password sign-in to your account is locked".into(),
+        subject: "Ledgerlock: sign-in to your account is locked".into(),
         body: format!(
             "Hello {name},\n\n\
-             Someone entered a wrong password for your Ledgerlock account several times in a row, \
-             so password sign-in is locked until {until} UTC.\n\n\
+             Someone failed to sign in to your Ledgerlock account several times in a row (a wrong \
+             password, or a wrong code after the right password), so sign-in is locked until \
+             {until} UTC.\n\n\
              If this was you, wait and try again, or reset your password at {public_url}/forgot-password.\n\
-             If it was not you, your password held: nobody got in. Consider choosing a longer one.\n",
+             If it was not you, nobody got in; if a code was guessed after your password, your \
+             password is known to someone: change it.\n",
             name = account.name,
             until = until.replace_nanosecond(0).unwrap_or(until),
         ),
@@ -448,7 +478,8 @@ pub async fn sign_out(
 }
 
 /// Changes the password after checking the current one, ends every other
-/// session of the user, and tells them by email.
+/// session and pending sign-in of the user, and tells them by email.
+/// Answers the new session generation, for the caller's own session.
 pub async fn change_password(
     state: &AppState,
     caller: &Caller,
@@ -456,7 +487,7 @@ pub async fn change_password(
     new_password: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
     let new_password =
         parse_new_password(&state.db, &account, new_password, "new_password").await?;
@@ -499,7 +530,9 @@ pub async fn account_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<user
 }
 
 /// Step-up: the signed-in caller proves who they are again, with their
-/// password or a second-factor code. Failures are logged.
+/// password or a second-factor code. Failures are counted per account (five
+/// in a row lock the account, see `domain::lockout`) and logged; while the
+/// account is locked nothing is checked.
 pub async fn confirm_identity(
     state: &AppState,
     caller: &Caller,
@@ -509,18 +542,62 @@ pub async fn confirm_identity(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    if !code.trim().is_empty() {
-        return match second_factor::verify(state, account.id, code, client, now).await? {
-            Some(_) => Ok(()),
-            None => Err(AppError::Invalid {
-                field: "code".into(),
-                message: "That code is not valid.".into(),
-            }),
+    let by_code = !code.trim().is_empty();
+    let field = if by_code { "code" } else { "current_password" };
+    let locked = guesses::is_locked(&account, now);
+    let confirmed = if locked {
+        false
+    } else if by_code {
+        second_factor::verify(state, account.id, code, client, now)
+            .await?
+            .is_some()
+    } else {
+        check_current_password(state, &account, password)
+            .await
+            .is_ok()
+    };
+    if !confirmed {
+        // While locked nothing is checked; the attempt is counted all the same.
+        let reason = if locked {
+            "step-up while locked"
+        } else if by_code {
+            "step-up: wrong code"
+        } else {
+            "step-up: wrong password"
         };
+        let failure = guesses::count_failure(
+            &state.db,
+            account.id,
+            Guess::StepUp,
+            Logged {
+                event: Some(if by_code {
+                    SecurityEventKind::SecondFactorFailed
+                } else {
+                    SecurityEventKind::SignInFailed
+                }),
+                reason: Some(reason),
+                client,
+            },
+            now,
+        )
+        .await?;
+        if let Some(until) = failure.lock_started {
+            notify_lock(state, &account, until, now).await?;
+        }
+        if locked || failure.lock_started.is_some() {
+            return Err(guesses::locked_error(field));
+        }
+        return Err(AppError::Invalid {
+            field: field.into(),
+            message: if by_code {
+                "That code is not valid.".into()
+            } else {
+                "This is not your current password.".into()
+            },
+        });
     }
-    if let Err(error) = check_current_password(state, &account, password).await {
-        log_failure(&state.db, &account, client, "step-up: wrong password", now).await?;
-        return Err(error);
+    if !guesses::clear_step_ups(&state.db, account.id, now).await? {
+        return Err(guesses::locked_error(field));
     }
     Ok(())
 }
@@ -586,8 +663,10 @@ pub struct NewPasswordEvent<'a> {
 }
 
 /// Within `txn`: stores the new password's hash (clearing any lock), ends the
-/// user's sessions but the one to keep, records the event; then commits and
-/// emails the user.
+/// user's sessions and pending sign-ins (a new session generation) but the
+/// one to keep, which the caller moves to the new generation
+/// ([`crate::ssr::auth::adopt_generation`]); records the event; then commits
+/// and emails the user.
 pub async fn store_new_password(
     state: &AppState,
     txn: DatabaseTransaction,
@@ -595,20 +674,23 @@ pub async fn store_new_password(
     password: &NewPassword,
     event: NewPasswordEvent<'_>,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     let hash = state.passwords.hash(password).await.map_err(internal)?;
-    let mut active = with_lockout(account.clone(), Lockout::after_success());
+    let mut active = account.clone().into_active_model();
     active.password_hash = Set(hash);
     active.password_changed_at = Set(Some(now));
     active.update(&txn).await.map_err(internal)?;
-    sessions::end_all_for_user(&txn, account.id, event.keep_session).await?;
+    guesses::clear_after_new_password(&txn, account.id).await?;
+    // Every session and pending sign-in of the old password is dead from the
+    // commit on, including any request still in flight with one of them.
+    let (_, generation) = sessions::end_generation(&txn, account.id, event.keep_session).await?;
     log_event(&txn, &account, event.kind, true, event.client, now).await?;
     txn.commit().await.map_err(internal)?;
     state.mailer.send_later(password_changed_notice(
         &account,
         &state.settings.public_url,
     ));
-    Ok(())
+    Ok(generation)
 }
 
 fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
@@ -629,14 +711,28 @@ fn password_changed_notice(account: &user::Model, public_url: &str) -> Mail {
 /// The signed-in user as the header shows them, or `None` when the account
 /// or its membership is gone (the session is then worthless).
 pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>, AppError> {
-    let Some((member, organization)) = access::load(&state.db, caller.clone()).await? else {
-        return Ok(None);
-    };
     let Some(account) = user::Entity::find_by_id(caller.user_id)
         .one(&state.db)
         .await
         .map_err(internal)?
     else {
+        return Ok(None);
+    };
+    if !caller.has_organization() {
+        return Ok(Some(Viewer {
+            name: account.name,
+            email: account.email,
+            organization_name: String::new(),
+            role: String::new(),
+            permissions: Vec::new(),
+            limited_to_customers: false,
+            organization_count: 0,
+            must_set_up_second_factor: false,
+            email_confirmed: account.email_verified_at.is_some(),
+            has_organization: false,
+        }));
+    }
+    let Some((member, organization)) = access::load(&state.db, caller.clone()).await? else {
         return Ok(None);
     };
     // The organization row is at hand: read its rule rather than query it again.
@@ -660,6 +756,8 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
         limited_to_customers: member.limited_to_customers,
         organization_count,
         must_set_up_second_factor,
+        email_confirmed: account.email_verified_at.is_some(),
+        has_organization: true,
     }))
 }
 

@@ -15,10 +15,11 @@ use crate::ssr::entities::{invitation, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::audit::{self, Actor, Scope};
+use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::team::{
     self, TeamEvent, checked_customers, list_customers, manager, refused, role_choice,
 };
-use crate::ssr::services::{accounts, security_log};
+use crate::ssr::services::{accounts, email_confirmation, security_log};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -50,10 +51,10 @@ pub async fn invite(
     let db = &state.db;
     let choice = role_choice(db, organization_id, new.role).await?;
     check_team_change(manager(member), None, Some(choice.grant)).map_err(refused)?;
-    if choice.grant.owner {
-        if new.limit.limited {
-            return Err(refused(TeamRefusal::OwnerCannotBeLimited));
-        }
+    if choice.grant.owner && new.limit.limited {
+        return Err(refused(TeamRefusal::OwnerCannotBeLimited));
+    }
+    if choice.grant.needs_step_up() {
         member.caller.require_recent_confirmation(now)?;
     }
     let customer_ids = checked_customers(db, organization_id, new.limit).await?;
@@ -70,6 +71,8 @@ pub async fn invite(
             crate::domain::FieldError::new("email", "This person is already a member.").into(),
         );
     }
+    email_confirmation::require_confirmed(db, member.caller.user_id).await?;
+    spend_invitation_budgets(state, organization_id, &lookup, now).await?;
     let token = new_token();
     let id = Uuid::new_v4();
     let txn = db.begin().await.map_err(internal)?;
@@ -124,7 +127,10 @@ pub async fn invite(
     let link = format!("{}/invitation?token={token}", state.settings.public_url);
     state.mailer.send_later(Mail {
         to: new.email.as_str().to_owned(),
-        subject: format!("{inviter} invited you to {organization_name} on Ledgerlock"),
+        // Names chosen by whoever signed up (organization, role, inviter)
+        // stay out of the subject, which mail clients show before any
+        // warning: they could be made to read like a message from anyone.
+        subject: "Ledgerlock: you are invited to join a team".into(),
         body: format!(
             "Hello,\n\n\
              {inviter} invited you to join {organization_name} on Ledgerlock as {role}.\n\n\
@@ -144,6 +150,53 @@ pub async fn invite(
         created_at: now.unix_timestamp(),
         expires_at: row.expires_at.unix_timestamp(),
     })
+}
+
+/// Spends from the organization's daily budget and the invited address's
+/// (see `mail_budgets`); over either, the invitation is refused, naming the
+/// field, and nothing is written or sent.
+async fn spend_invitation_budgets(
+    state: &AppState,
+    organization_id: Uuid,
+    email_lookup: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let budgets = &state.settings.mail_budgets;
+    if !mail_budgets::spend(
+        &state.db,
+        budgets,
+        Budget::InvitationFrom { organization_id },
+        now,
+    )
+    .await?
+    {
+        return Err(crate::domain::FieldError::new(
+            "email",
+            format!(
+                "Your organization has sent its {} invitations for today. Try again tomorrow.",
+                budgets.invitations_per_organization_per_day
+            ),
+        )
+        .into());
+    }
+    if !mail_budgets::spend(
+        &state.db,
+        budgets,
+        Budget::InvitationTo { email_lookup },
+        now,
+    )
+    .await?
+    {
+        return Err(crate::domain::FieldError::new(
+            "email",
+            format!(
+                "This address has received {} invitations today. Try again tomorrow.",
+                budgets.invitations_per_address_per_day
+            ),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn names_of(
@@ -442,7 +495,9 @@ pub async fn accept_with_new_account(
     let password_hash = state.passwords.hash(&password).await.map_err(internal)?;
     let user_id = Uuid::new_v4();
     let txn = db.begin().await.map_err(internal)?;
-    accounts::insert_user(&txn, user_id, &name, &email, password_hash, now).await?;
+    let account = accounts::insert_user(&txn, user_id, &name, &email, password_hash, now).await?;
+    // The invitation reached this address: it is confirmed.
+    email_confirmation::mark_verified(&txn, user_id, now).await?;
     security_log::record(
         &txn,
         security_log::SecurityEvent {
@@ -460,7 +515,7 @@ pub async fn accept_with_new_account(
     join(&txn, &row, user_id, client, request_id, now).await?;
     txn.commit().await.map_err(internal)?;
     Ok(accounts::session_auth(
-        user_id,
+        &account,
         row.organization_id,
         client,
         now,

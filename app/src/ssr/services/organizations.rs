@@ -1,7 +1,7 @@
 //! The organizations a user belongs to, and moving a session between them.
 
 use crate::api::organization::OrganizationChoice;
-use crate::domain::SecurityEventKind;
+use crate::domain::{OrganizationName, SecurityEventKind};
 use crate::error::AppError;
 use crate::ssr::access::role_of;
 use crate::ssr::auth::Caller;
@@ -9,7 +9,10 @@ use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{membership, organization};
 use crate::ssr::errors::internal;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -39,6 +42,36 @@ pub async fn of_user(
         });
     }
     Ok(choices)
+}
+
+/// Creates an organization owned by the caller (who may belong to none: a
+/// user removed from their last one starts again here). Answers its id; the
+/// caller's session then works in it.
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    name: &OrganizationName,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<Uuid, AppError> {
+    let txn = db.begin().await.map_err(internal)?;
+    let organization_id =
+        crate::ssr::services::accounts::found_organization(&txn, caller.user_id, name, now).await?;
+    security_log::record(
+        &txn,
+        SecurityEvent {
+            kind: SecurityEventKind::OrganizationCreated,
+            succeeded: true,
+            user_id: Some(caller.user_id),
+            organization_id: Some(organization_id),
+            client,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
+    Ok(organization_id)
 }
 
 /// `NotFound` unless the user belongs to `organization_id`; logs the switch.

@@ -39,12 +39,20 @@ pub const AUTHENTICATION_KEY: &str = "passkey_authentication";
 /// How long the user has to answer the browser's passkey prompt.
 const CEREMONY_LIFETIME: time::Duration = time::Duration::minutes(5);
 
-/// A registration in progress.
+/// A registration in progress, for the user who started it.
 #[derive(Serialize, Deserialize)]
 pub struct Registration {
+    user_id: Uuid,
     state: PasskeyRegistration,
     /// Unix seconds.
     started_at: i64,
+}
+
+impl Registration {
+    /// Who started it: only they may finish it.
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
 }
 
 /// A passkey check in progress.
@@ -59,6 +67,15 @@ pub struct Authentication {
 impl Authentication {
     pub fn purpose(&self) -> PasskeyPurpose {
         self.purpose
+    }
+
+    /// Whose passkey this check was started for (`None`: a password-less
+    /// sign-in, any account's).
+    pub fn expected_user(&self) -> Option<Uuid> {
+        match &self.state {
+            AuthenticationState::Discoverable(_) => None,
+            AuthenticationState::OfUser { user_id, .. } => Some(*user_id),
+        }
     }
 }
 
@@ -77,6 +94,12 @@ enum AuthenticationState {
 /// belongs to another session.
 pub fn ceremony_expired() -> AppError {
     passkey_error("This passkey request has expired or was already used. Please try again.")
+}
+
+/// The answer when a passkey of another account answers a check started for
+/// this one (or the check was started for someone else).
+pub fn not_this_account() -> AppError {
+    passkey_error("This passkey does not belong to the account signing in. Please try again.")
 }
 
 fn passkey_error(message: &str) -> AppError {
@@ -181,6 +204,7 @@ pub async fn start_registration(
     Ok((
         options,
         Registration {
+            user_id: account.id,
             state: registration,
             started_at: now.unix_timestamp(),
         },

@@ -14,6 +14,7 @@ use crate::ssr::entities::{password_reset, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
 use crate::ssr::services::accounts::{self, NewPasswordEvent, find_by_email, log_event};
+use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
@@ -61,6 +62,14 @@ async fn request(
         .await?;
         return Ok(());
     };
+    let budget = Budget::ResetMail {
+        email_lookup: &account.email_lookup,
+    };
+    if !mail_budgets::spend(&state.db, &state.settings.mail_budgets, budget, now).await? {
+        // The answer was the same already; the log says why no mail went.
+        tracing::info!(user_id = %account.id, "reset mail budget spent: no mail sent");
+        return Ok(());
+    }
     let token = new_token();
     let txn = state.db.begin().await.map_err(internal)?;
     // Only the newest link works.
@@ -157,4 +166,5 @@ pub async fn complete(
         now,
     )
     .await
+    .map(|_generation| ())
 }

@@ -96,6 +96,9 @@ pub async fn save(
         permissions,
     };
     check_team_change(manager(member), None, Some(grant)).map_err(refused)?;
+    if grant.needs_step_up() {
+        member.caller.require_recent_confirmation(now)?;
+    }
     let organization_id = member.caller.organization_id;
     let lookup = name.to_lowercase();
     let txn = db.begin().await.map_err(internal)?;

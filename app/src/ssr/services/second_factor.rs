@@ -136,12 +136,25 @@ pub async fn status(state: &AppState, caller: &Caller) -> Result<TwoStepStatus, 
     })
 }
 
-/// Creates a new, unconfirmed authenticator secret and shows it.
+/// The session key of an authenticator-app setup in progress: the
+/// [`Enrolment`] started in this session, which only it can confirm.
+pub const TOTP_ENROLMENT_KEY: &str = "totp_enrolment";
+
+/// An authenticator-app setup in progress in one session, for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Enrolment {
+    pub user_id: Uuid,
+    /// The unconfirmed factor's row.
+    pub factor_id: Uuid,
+}
+
+/// Creates a new, unconfirmed authenticator secret and shows it, with the
+/// [`Enrolment`] the session keeps until the first code confirms it.
 pub async fn start_totp(
     state: &AppState,
     caller: &Caller,
     now: OffsetDateTime,
-) -> Result<TotpEnrolment, AppError> {
+) -> Result<(TotpEnrolment, Enrolment), AppError> {
     if confirmed_totp(&state.db, caller.user_id).await?.is_some() {
         return Err(AppError::Conflict(
             "An authenticator app is already set up. Remove it first to use another one.".into(),
@@ -184,11 +197,17 @@ pub async fn start_totp(
         .min_dimensions(200, 200)
         .quiet_zone(true)
         .build();
-    Ok(TotpEnrolment {
-        secret: base32,
-        otpauth_url,
-        qr_svg,
-    })
+    Ok((
+        TotpEnrolment {
+            secret: base32,
+            otpauth_url,
+            qr_svg,
+        },
+        Enrolment {
+            user_id: caller.user_id,
+            factor_id: id,
+        },
+    ))
 }
 
 /// The step `code` matches for this factor, if any, among the ones still
@@ -238,26 +257,30 @@ async fn claim_step(
     Ok(claimed.rows_affected == 1)
 }
 
-/// Confirms the new authenticator with a code from it. Returns a fresh set of
+/// Confirms the new authenticator with a code from it: the setup this
+/// session started (`enrolment`), for the caller. Returns a fresh set of
 /// recovery codes if the user had none left (shown once, never again).
 pub async fn confirm_totp(
     state: &AppState,
     caller: &Caller,
+    enrolment: Option<Enrolment>,
     code: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Vec<String>, AppError> {
     let code = totp::parse_code(code)?;
     let account = account_of(&state.db, caller.user_id).await?;
-    let factor = totp_factor::Entity::find()
+    let restart = || AppError::Conflict("Start setting up the authenticator app again.".into());
+    let enrolment = enrolment
+        .filter(|enrolment| enrolment.user_id == caller.user_id)
+        .ok_or_else(restart)?;
+    let factor = totp_factor::Entity::find_by_id(enrolment.factor_id)
         .filter(totp_factor::Column::UserId.eq(caller.user_id))
         .filter(totp_factor::Column::ConfirmedAt.is_null())
         .one(&state.db)
         .await
         .map_err(internal)?
-        .ok_or_else(|| {
-            AppError::Conflict("Start setting up the authenticator app again.".into())
-        })?;
+        .ok_or_else(restart)?;
     let wrong = || AppError::Invalid {
         field: "code".into(),
         message: "That code does not match. Check the app and try the newest code.".into(),
@@ -411,8 +434,9 @@ pub enum Proof {
     RecoveryCode,
 }
 
-/// Checks a code typed at sign-in: a 6-digit authenticator code, or a
-/// recovery code (used up by this). Wrong codes are logged.
+/// Checks a code typed at sign-in or step-up: a 6-digit authenticator code,
+/// or a recovery code (used up by this). The caller counts and logs a wrong
+/// one (`guesses::count_failure`).
 pub async fn verify(
     state: &AppState,
     user_id: Uuid,
@@ -462,18 +486,7 @@ pub async fn verify(
                  If it was not you, change your password and generate new recovery codes now.",
             ));
         }
-        Some(Proof::Authenticator) => {}
-        None => {
-            log_event(
-                &state.db,
-                &account,
-                SecurityEventKind::SecondFactorFailed,
-                false,
-                client,
-                now,
-            )
-            .await?;
-        }
+        Some(Proof::Authenticator) | None => {}
     }
     Ok(proof)
 }

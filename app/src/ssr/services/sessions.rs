@@ -6,11 +6,15 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::{AUTH_KEY, Caller, SessionAuth};
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::session;
+use crate::ssr::entities::{session, user};
 use crate::ssr::errors::internal;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use crate::ssr::session_store::storage_key;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use crate::ssr::session_store::{self, storage_key};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -29,7 +33,7 @@ pub async fn list(
     let current = current_key(caller);
     let rows = session::Entity::find()
         .filter(session::Column::UserId.eq(caller.user_id))
-        .filter(session::Column::ExpiresAt.gt(now.unix_timestamp()))
+        .filter(session_store::live(now))
         // Ties are common (two sign-ins in one second): the id makes the
         // order total, so every evaluation, including the server render and
         // the data the page hydrates from, lists the rows alike.
@@ -88,16 +92,49 @@ pub async fn end_one(
     record_revocation(state, caller, client, "one session", now).await
 }
 
-/// Ends every session of the caller but the one making the request.
+/// Ends every session of the caller but the one making the request, by a
+/// new session generation: a request of another session still in flight
+/// cannot bring it back. Answers how many ended and the new generation,
+/// which the caller's own session then adopts (`auth::adopt_generation`).
 pub async fn end_others(
     state: &AppState,
     caller: &Caller,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<u64, AppError> {
-    let ended = end_all_for_user(&state.db, caller.user_id, current_key(caller).as_deref()).await?;
+) -> Result<(u64, i64), AppError> {
+    let txn = state.db.begin().await.map_err(internal)?;
+    let ended = end_generation(&txn, caller.user_id, current_key(caller).as_deref()).await?;
+    txn.commit().await.map_err(internal)?;
     record_revocation(state, caller, client, "all other sessions", now).await?;
     Ok(ended)
+}
+
+/// Within `txn`: moves the user to a new session generation, which ends
+/// every session and pending sign-in of the old one, and deletes the ended
+/// rows except `keep` (a storage key). Answers how many rows went and the
+/// new generation.
+pub async fn end_generation(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    keep: Option<&str>,
+) -> Result<(u64, i64), AppError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionGeneration,
+            Expr::col(user::Column::SessionGeneration).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(txn)
+        .await
+        .map_err(internal)?;
+    let generation = user::Entity::find_by_id(user_id)
+        .one(txn)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?
+        .session_generation;
+    let ended = end_all_for_user(txn, user_id, keep).await?;
+    Ok((ended, generation))
 }
 
 /// Deletes a user's sessions, except `keep` (a storage key) if given.

@@ -305,10 +305,12 @@ pub async fn change_role(
         Some(choice.grant),
     )
     .map_err(refused)?;
-    if choice.grant.owner {
-        if target_row.limited_to_customers {
-            return Err(refused(TeamRefusal::OwnerCannotBeLimited));
-        }
+    if choice.grant.owner && target_row.limited_to_customers {
+        return Err(refused(TeamRefusal::OwnerCannotBeLimited));
+    }
+    // Any change to an owner's membership, and any grant of the sensitive
+    // permissions, needs a recent confirmation.
+    if choice.grant.needs_step_up() || target_row.role == Role::Owner.as_str() {
         member.caller.require_recent_confirmation(now)?;
     }
     if target_row.role == Role::Owner.as_str()
@@ -349,8 +351,11 @@ pub async fn set_customers(
     let (target_row, account) = target(&txn, organization_id, membership_id).await?;
     check_team_change(manager(member), Some(managed(member, &target_row)), None)
         .map_err(refused)?;
-    if limit.limited && target_row.role == Role::Owner.as_str() {
-        return Err(refused(TeamRefusal::OwnerCannotBeLimited));
+    if target_row.role == Role::Owner.as_str() {
+        if limit.limited {
+            return Err(refused(TeamRefusal::OwnerCannotBeLimited));
+        }
+        member.caller.require_recent_confirmation(now)?;
     }
     let ids = checked_customers(&txn, organization_id, limit).await?;
     membership_customer::Entity::delete_many()
