@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {
-    /// An opaque handle (a hash of the session id, never the id itself).
+    /// An opaque handle: random, set at sign-in, unchanged when the session's
+    /// id changes (never the id or anything derived from it).
     pub id: String,
     pub device: String,
     pub ip: String,

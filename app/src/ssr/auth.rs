@@ -38,6 +38,11 @@ pub struct SessionAuth {
     /// dead, whatever request still carries it (see `session_store`).
     #[serde(default)]
     pub generation: i64,
+    /// Names this session for its user across id changes (the sessions
+    /// page); random, set at sign-in. Sessions from before it existed get one
+    /// on their next request.
+    #[serde(default = "Uuid::new_v4")]
+    pub handle: Uuid,
 }
 
 /// The organization of a session whose user belongs to none (removed from
@@ -222,6 +227,8 @@ fn start_again(message: &str) -> AppError {
 pub struct Caller {
     pub user_id: Uuid,
     pub organization_id: Uuid,
+    /// The session's handle (see [`SessionAuth::handle`]).
+    pub handle: Uuid,
     pub signed_in_at: OffsetDateTime,
     pub confirmed_at: OffsetDateTime,
     pub session: Session,
@@ -232,6 +239,7 @@ impl Caller {
         Self {
             user_id: auth.user_id,
             organization_id: auth.organization_id,
+            handle: auth.handle,
             signed_in_at: unix(auth.signed_in_at),
             confirmed_at: unix(auth.confirmed_at),
             session,

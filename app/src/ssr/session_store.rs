@@ -1,7 +1,7 @@
 //! A tower-sessions store over sea-orm, so sessions live in the application
 //! database on SQLite and PostgreSQL alike.
 
-use super::entities::{session, user};
+use super::entities::{ended_session, session, user};
 use super::errors::internal;
 use crate::error::AppError;
 use async_trait::async_trait;
@@ -24,10 +24,25 @@ impl DbSessionStore {
         Self { db }
     }
 
-    /// Deletes sessions past their expiry; returns how many went.
+    /// Deletes sessions past their expiry, and the record of ended handles
+    /// that no session row carries any more (an hour on: long past any
+    /// request that could still write one); returns how many sessions went.
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, sea_orm::DbErr> {
         let result = session::Entity::delete_many()
             .filter(session::Column::ExpiresAt.lte(now.unix_timestamp()))
+            .exec(&self.db)
+            .await?;
+        ended_session::Entity::delete_many()
+            .filter(ended_session::Column::EndedAt.lt(now.unix_timestamp() - 3600))
+            .filter(
+                ended_session::Column::Handle.not_in_subquery(
+                    Query::select()
+                        .column(session::Column::Handle)
+                        .from(session::Entity)
+                        .and_where(session::Column::Handle.is_not_null())
+                        .to_owned(),
+                ),
+            )
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
@@ -51,6 +66,7 @@ struct SignedIn {
     user_id: Option<Uuid>,
     organization_id: Option<Uuid>,
     generation: Option<i64>,
+    handle: Option<Uuid>,
 }
 
 fn signed_in(record: &Record) -> SignedIn {
@@ -61,15 +77,33 @@ fn signed_in(record: &Record) -> SignedIn {
     SignedIn {
         user_id: auth.as_ref().map(|auth| auth.user_id),
         organization_id: auth.as_ref().map(|auth| auth.organization_id),
-        generation: auth.map(|auth| auth.generation),
+        generation: auth.as_ref().map(|auth| auth.generation),
+        handle: auth.map(|auth| auth.handle),
     }
 }
 
 /// Rows of live sessions: not expired, and signed-in ones only under their
-/// user's current session generation.
+/// user's current session generation and not ended by their handle.
 pub fn live(now: OffsetDateTime) -> Condition {
     Condition::all()
         .add(session::Column::ExpiresAt.gt(now.unix_timestamp()))
+        .add(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(ended_session::Entity)
+                    .and_where(
+                        Expr::col((ended_session::Entity, ended_session::Column::UserId))
+                            .equals((session::Entity, session::Column::UserId)),
+                    )
+                    .and_where(
+                        Expr::col((ended_session::Entity, ended_session::Column::Handle))
+                            .equals((session::Entity, session::Column::Handle)),
+                    )
+                    .to_owned(),
+            )
+            .not(),
+        )
         .add(
             Condition::any().add(session::Column::UserId.is_null()).add(
                 Expr::col((session::Entity, session::Column::Generation)).in_subquery(
@@ -128,6 +162,7 @@ impl SessionStore for DbSessionStore {
             user_id: Set(who.user_id),
             organization_id: Set(who.organization_id),
             generation: Set(who.generation),
+            handle: Set(who.handle),
             data: Set(data),
             created_at: Set(now),
             last_seen_at: Set(now),
@@ -154,6 +189,7 @@ impl SessionStore for DbSessionStore {
                 Expr::value(who.organization_id),
             )
             .col_expr(session::Column::Generation, Expr::value(who.generation))
+            .col_expr(session::Column::Handle, Expr::value(who.handle))
             .col_expr(session::Column::Data, Expr::value(data))
             .col_expr(session::Column::LastSeenAt, Expr::value(now))
             .col_expr(

@@ -920,3 +920,138 @@ async fn granting_export_team_or_settings_rights_needs_a_recent_confirmation() {
         .await;
     assert_eq!(change.status(), 403);
 }
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored_and_the_hint_is_logged() {
+    let app = TestApp::spawn_with(&[("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "1")]).await;
+    // The header does not buy a second allowance...
+    assert_eq!(sign_in_from(&app, "198.51.100.1").await, 401);
+    assert_eq!(sign_in_from(&app, "198.51.100.2").await, 429);
+    // ...and the operator is told where to configure a real proxy (once per
+    // process, so a client cannot fill the log).
+    let logs = crate::helpers::captured_logs();
+    assert!(logs.contains("LEDGERLOCK_TRUSTED_PROXIES"), "{logs}");
+}
+
+#[tokio::test]
+async fn a_password_reset_does_not_lift_a_lock_earned_by_guessing_codes() {
+    let app = spawn().await;
+    let enrolled = enrol(&app).await;
+    let pending = password_step(&app, &enrolled.email, PASSWORD).await;
+    for _ in 0..5 {
+        assert_eq!(verify(&app, &pending, "000000").await.status(), 422);
+    }
+    app.call(
+        "/api/auth/request_password_reset",
+        &[("email", &enrolled.email)],
+        None,
+    )
+    .await;
+    let token = reset_token(
+        &app.wait_for_mail(&enrolled.email, "reset your password")
+            .await,
+    );
+    let reset = app
+        .call(
+            "/api/auth/reset_password",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(reset.status(), 200);
+    // Knowing the mailbox (and so a new password) buys no more code guesses.
+    assert_eq!(
+        app.sign_in(&enrolled.email, NEW_PASSWORD).await.status(),
+        401
+    );
+    assert!(
+        user_by_email(&app, &enrolled.email)
+            .await
+            .locked_until
+            .unwrap()
+            > OffsetDateTime::now_utc()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stolen_session_cannot_dodge_its_end_by_changing_its_id() {
+    let app = spawn().await;
+    let email = unique_email();
+    let owner = app.sign_up(&email).await;
+    let stolen = session_cookie(app.sign_in(&email, PASSWORD).await.headers()).unwrap();
+    // The handle the owner sees stays the same when the thief's id changes.
+    let listed = list_sessions(&app, &owner).await;
+    let handle = listed
+        .iter()
+        .find(|session| session["is_current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated = app
+        .call(
+            "/api/auth/confirm_identity",
+            &[("password", PASSWORD)],
+            Some(&stolen),
+        )
+        .await;
+    let rotated = session_cookie(rotated.headers()).unwrap();
+    assert_ne!(rotated, stolen);
+    assert!(
+        list_sessions(&app, &owner)
+            .await
+            .iter()
+            .any(|session| session["id"] == handle.as_str())
+    );
+    // And ending it holds while the thief keeps rotating.
+    revocation_holds_under_fire(app, rotated, |app| async move {
+        let ended = app
+            .call("/api/sessions/end", &[("id", &handle)], Some(&owner))
+            .await;
+        assert_eq!(ended.status(), 200);
+        owner
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_current_password_of_a_change_is_a_counted_guess() {
+    let app = spawn().await;
+    let email = unique_email();
+    let cookie = app.sign_up(&email).await;
+    for _ in 0..5 {
+        let refused = app
+            .call(
+                "/api/auth/change_password",
+                &[
+                    ("current_password", "wrong password guess"),
+                    ("new_password", NEW_PASSWORD),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(refused.status(), 422);
+    }
+    assert_eq!(user_by_email(&app, &email).await.failed_step_ups, 5);
+    // Locked: the right current password cannot change it (nor lift the lock).
+    let locked = app
+        .call(
+            "/api/auth/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", NEW_PASSWORD),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(locked.status(), 422);
+    assert!(
+        locked
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed attempts")
+    );
+    assert_eq!(app.sign_in(&email, PASSWORD).await.status(), 401);
+    assert_eq!(app.sign_in(&email, NEW_PASSWORD).await.status(), 401);
+}

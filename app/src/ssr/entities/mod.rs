@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod billing_settings;
 pub mod customer;
 pub mod email_verification;
+pub mod ended_session;
 pub mod invitation;
 pub mod invoice;
 pub mod invoice_line;

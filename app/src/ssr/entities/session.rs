@@ -18,6 +18,9 @@ pub struct Model {
     /// The user's `session_generation` when this session signed in; a
     /// session whose generation is not the user's current one is dead.
     pub generation: Option<i64>,
+    /// Stays the same across the session's id changes: what the sessions
+    /// page names it by and ends it by (see `ended_session`).
+    pub handle: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

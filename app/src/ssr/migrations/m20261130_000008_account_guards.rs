@@ -87,6 +87,32 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // A session's handle stays the same when its id changes, so ending
+        // it from the sessions page also ends whatever id it rotated into.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .add_column(uuid_null(Sessions::Handle))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(EndedSessions::Table)
+                    .col(uuid(EndedSessions::UserId))
+                    .col(uuid(EndedSessions::Handle))
+                    // Unix seconds.
+                    .col(big_integer(EndedSessions::EndedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(EndedSessions::UserId)
+                            .col(EndedSessions::Handle),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         // Sessions signed in before this change carry on under generation 0.
         manager
             .exec_stmt(
@@ -100,6 +126,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(EndedSessions::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .drop_column(Sessions::Handle)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(MailBudgets::Table).to_owned())
             .await?;
@@ -153,6 +190,15 @@ enum Sessions {
     Table,
     UserId,
     Generation,
+    Handle,
+}
+
+#[derive(DeriveIden)]
+enum EndedSessions {
+    Table,
+    UserId,
+    Handle,
+    EndedAt,
 }
 
 #[derive(DeriveIden)]

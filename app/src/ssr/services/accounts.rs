@@ -48,6 +48,7 @@ pub(crate) fn session_auth(
         user_id: account.id,
         organization_id,
         generation: account.session_generation,
+        handle: Uuid::new_v4(),
         signed_in_at: now.unix_timestamp(),
         last_seen_at: now.unix_timestamp(),
         ip: client.ip_text(),
@@ -491,7 +492,13 @@ pub async fn change_password(
     let account = account_of(&state.db, caller.user_id).await?;
     let new_password =
         parse_new_password(&state.db, &account, new_password, "new_password").await?;
-    if let Err(error) = check_current_password(state, &account, current).await {
+    // The current password is a guess like any step-up: counted, and refused
+    // unheard while the account is locked (so a stolen session can neither
+    // guess it freely nor change it to lift a lock).
+    let proof = Proof::Password(current);
+    if let Err(error) =
+        prove_identity(state, &account, proof, "current_password", client, now).await
+    {
         log_event(
             &state.db,
             &account,
@@ -530,9 +537,7 @@ pub async fn account_of(db: &impl ConnectionTrait, user_id: Uuid) -> Result<user
 }
 
 /// Step-up: the signed-in caller proves who they are again, with their
-/// password or a second-factor code. Failures are counted per account (five
-/// in a row lock the account, see `domain::lockout`) and logged; while the
-/// account is locked nothing is checked.
+/// password or a second-factor code (see [`prove_identity`]).
 pub async fn confirm_identity(
     state: &AppState,
     caller: &Caller,
@@ -542,57 +547,72 @@ pub async fn confirm_identity(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    let by_code = !code.trim().is_empty();
-    let field = if by_code { "code" } else { "current_password" };
-    let locked = guesses::is_locked(&account, now);
-    let confirmed = if locked {
-        false
-    } else if by_code {
-        second_factor::verify(state, account.id, code, client, now)
-            .await?
-            .is_some()
+    let (proof, field) = if code.trim().is_empty() {
+        (Proof::Password(password), "current_password")
     } else {
-        check_current_password(state, &account, password)
-            .await
-            .is_ok()
+        (Proof::Code(code), "code")
     };
-    if !confirmed {
-        // While locked nothing is checked; the attempt is counted all the same.
-        let reason = if locked {
-            "step-up while locked"
-        } else if by_code {
-            "step-up: wrong code"
-        } else {
-            "step-up: wrong password"
+    prove_identity(state, &account, proof, field, client, now).await
+}
+
+/// What a signed-in user offers as proof of identity.
+enum Proof<'a> {
+    Password(&'a str),
+    /// An authenticator-app code or a recovery code.
+    Code(&'a str),
+}
+
+/// Checks a proof of identity from a signed-in user (step-up, or the current
+/// password before a change). Failures are counted per account (five in a row
+/// lock the account, see `domain::lockout`) and logged; while the account is
+/// locked nothing is checked and the attempt is counted all the same. Errors
+/// name `field`.
+async fn prove_identity(
+    state: &AppState,
+    account: &user::Model,
+    proof: Proof<'_>,
+    field: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let locked = guesses::is_locked(account, now);
+    let proved = match (&proof, locked) {
+        (_, true) => false,
+        (Proof::Code(code), false) => second_factor::verify(state, account.id, code, client, now)
+            .await?
+            .is_some(),
+        (Proof::Password(password), false) => check_current_password(state, account, password)
+            .await
+            .is_ok(),
+    };
+    if !proved {
+        let (event, reason) = match (&proof, locked) {
+            (_, true) => (SecurityEventKind::SignInFailed, "step-up while locked"),
+            (Proof::Code(_), false) => {
+                (SecurityEventKind::SecondFactorFailed, "step-up: wrong code")
+            }
+            (Proof::Password(_), false) => {
+                (SecurityEventKind::SignInFailed, "step-up: wrong password")
+            }
         };
-        let failure = guesses::count_failure(
-            &state.db,
-            account.id,
-            Guess::StepUp,
-            Logged {
-                event: Some(if by_code {
-                    SecurityEventKind::SecondFactorFailed
-                } else {
-                    SecurityEventKind::SignInFailed
-                }),
-                reason: Some(reason),
-                client,
-            },
-            now,
-        )
-        .await?;
+        let logged = Logged {
+            event: Some(event),
+            reason: Some(reason),
+            client,
+        };
+        let failure =
+            guesses::count_failure(&state.db, account.id, Guess::StepUp, logged, now).await?;
         if let Some(until) = failure.lock_started {
-            notify_lock(state, &account, until, now).await?;
+            notify_lock(state, account, until, now).await?;
         }
         if locked || failure.lock_started.is_some() {
             return Err(guesses::locked_error(field));
         }
         return Err(AppError::Invalid {
             field: field.into(),
-            message: if by_code {
-                "That code is not valid.".into()
-            } else {
-                "This is not your current password.".into()
+            message: match proof {
+                Proof::Code(_) => "That code is not valid.".into(),
+                Proof::Password(_) => "This is not your current password.".into(),
             },
         });
     }

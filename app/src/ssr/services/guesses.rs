@@ -17,7 +17,7 @@ use crate::ssr::services::accounts::log_event;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter, TransactionTrait, UpdateMany,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -189,6 +189,26 @@ async fn increment(
     })
 }
 
+/// An update of the account that sets `counts` to zero and, with `unlock`,
+/// lifts the lock.
+fn reset(user_id: Uuid, counts: &[user::Column], unlock: bool) -> UpdateMany<user::Entity> {
+    let mut update = user::Entity::update_many().filter(user::Column::Id.eq(user_id));
+    for column in counts
+        .iter()
+        .copied()
+        .chain(unlock.then_some(user::Column::LockCount))
+    {
+        update = update.col_expr(column, Expr::value(0));
+    }
+    if unlock {
+        update = update.col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<OffsetDateTime>::None),
+        );
+    }
+    update
+}
+
 /// A complete sign-in: clears every counter and lock, unless the account is
 /// locked at this moment (then answers `false` and changes nothing).
 pub async fn clear_after_sign_in(
@@ -196,16 +216,12 @@ pub async fn clear_after_sign_in(
     user_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
-    let cleared = user::Entity::update_many()
-        .col_expr(user::Column::FailedSignIns, Expr::value(0))
-        .col_expr(user::Column::FailedSecondSteps, Expr::value(0))
-        .col_expr(user::Column::FailedStepUps, Expr::value(0))
-        .col_expr(user::Column::LockCount, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<OffsetDateTime>::None),
-        )
-        .filter(user::Column::Id.eq(user_id))
+    let counts = [
+        user::Column::FailedSignIns,
+        user::Column::FailedSecondSteps,
+        user::Column::FailedStepUps,
+    ];
+    let cleared = reset(user_id, &counts, true)
         .filter(not_locked(now))
         .exec(db)
         .await
@@ -219,9 +235,7 @@ pub async fn clear_step_ups(
     user_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
-    let cleared = user::Entity::update_many()
-        .col_expr(user::Column::FailedStepUps, Expr::value(0))
-        .filter(user::Column::Id.eq(user_id))
+    let cleared = reset(user_id, &[user::Column::FailedStepUps], false)
         .filter(not_locked(now))
         .exec(db)
         .await
@@ -229,20 +243,22 @@ pub async fn clear_step_ups(
     Ok(cleared.rows_affected == 1)
 }
 
-/// A new password clears the password count and any lock: whoever set it
-/// proved control of the account by a reset link or the current password.
+/// A new password clears the password count: whoever set it proved control
+/// of the account by a reset link or the current password. It lifts the lock
+/// too, unless second steps or step-ups were being guessed (a reset proves
+/// the mailbox, not the second factor: it must not buy more code guesses).
 pub async fn clear_after_new_password(
     db: &impl ConnectionTrait,
     user_id: Uuid,
 ) -> Result<(), AppError> {
-    user::Entity::update_many()
-        .col_expr(user::Column::FailedSignIns, Expr::value(0))
-        .col_expr(user::Column::LockCount, Expr::value(0))
-        .col_expr(
-            user::Column::LockedUntil,
-            Expr::value(Option::<OffsetDateTime>::None),
-        )
-        .filter(user::Column::Id.eq(user_id))
+    reset(user_id, &[user::Column::FailedSignIns], false)
+        .exec(db)
+        .await
+        .map_err(internal)?;
+    let limit = i32::try_from(MAX_CONSECUTIVE_FAILURES).unwrap_or(i32::MAX);
+    reset(user_id, &[], true)
+        .filter(user::Column::FailedSecondSteps.lt(limit))
+        .filter(user::Column::FailedStepUps.lt(limit))
         .exec(db)
         .await
         .map_err(internal)?;

@@ -6,13 +6,13 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::auth::{AUTH_KEY, Caller, SessionAuth};
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::{session, user};
+use crate::ssr::entities::{ended_session, session, user};
 use crate::ssr::errors::internal;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::session_store::{self, storage_key};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
 use serde_json::Value;
@@ -24,13 +24,19 @@ fn current_key(caller: &Caller) -> Option<String> {
     caller.session.id().map(|id| storage_key(&id))
 }
 
+/// What the sessions page calls a session: its handle, which stays the same
+/// when its id changes (a row from before handles existed: its storage key).
+fn handle_of(row: &session::Model) -> String {
+    row.handle
+        .map_or_else(|| row.id.clone(), |handle| handle.to_string())
+}
+
 /// The caller's live sessions, most recently used first.
 pub async fn list(
     state: &AppState,
     caller: &Caller,
     now: OffsetDateTime,
 ) -> Result<Vec<SessionView>, AppError> {
-    let current = current_key(caller);
     let rows = session::Entity::find()
         .filter(session::Column::UserId.eq(caller.user_id))
         .filter(session_store::live(now))
@@ -58,8 +64,8 @@ pub async fn list(
                     now,
                 )
                 .then(|| SessionView {
-                    is_current: current.as_deref() == Some(row.id.as_str()),
-                    id: row.id,
+                    is_current: row.handle == Some(caller.handle),
+                    id: handle_of(&row),
                     device: crate::domain::user_agent::describe(
                         auth.user_agent.as_deref().unwrap_or_default(),
                     ),
@@ -71,8 +77,11 @@ pub async fn list(
         .collect())
 }
 
-/// Ends one of the caller's own sessions. Another user's session id behaves
-/// exactly like one that does not exist.
+/// Ends one of the caller's own sessions by its handle (see
+/// [`SessionView::id`]). The end is recorded before the rows go, so a
+/// request of that session in flight that gives it a new id writes a row
+/// that never loads: a stolen session cannot dodge the end by rotating its
+/// id. Another user's session behaves exactly like one that does not exist.
 pub async fn end_one(
     state: &AppState,
     caller: &Caller,
@@ -80,12 +89,37 @@ pub async fn end_one(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let deleted = session::Entity::delete_many()
-        .filter(session::Column::Id.eq(id))
-        .filter(session::Column::UserId.eq(caller.user_id))
-        .exec(&state.db)
-        .await
-        .map_err(internal)?;
+    let txn = state.db.begin().await.map_err(internal)?;
+    let deleted = match Uuid::parse_str(id) {
+        Ok(handle) => {
+            ended_session::Entity::insert(ended_session::ActiveModel {
+                user_id: Set(caller.user_id),
+                handle: Set(handle),
+                ended_at: Set(now.unix_timestamp()),
+            })
+            .on_conflict_do_nothing_on([
+                ended_session::Column::UserId,
+                ended_session::Column::Handle,
+            ])
+            .exec_without_returning(&txn)
+            .await
+            .map_err(internal)?;
+            session::Entity::delete_many()
+                .filter(session::Column::Handle.eq(handle))
+                .filter(session::Column::UserId.eq(caller.user_id))
+                .exec(&txn)
+                .await
+                .map_err(internal)?
+        }
+        // A session from before handles existed: named by its storage key.
+        Err(_) => session::Entity::delete_many()
+            .filter(session::Column::Id.eq(id))
+            .filter(session::Column::UserId.eq(caller.user_id))
+            .exec(&txn)
+            .await
+            .map_err(internal)?,
+    };
+    txn.commit().await.map_err(internal)?;
     if deleted.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
