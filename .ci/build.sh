@@ -37,6 +37,15 @@ started=$(date +%s)
 cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
 elapsed "$started"
 
+# The rest depends only on that WASM, the stylesheet, public/ and this
+# script: when none changed since the last build of this profile, keep the
+# site as it is (a second `make run` then takes seconds).
+stamp_file="target/site-$profile.stamp"
+stamp="$(cat "$wasm_dir/ledgerlock_frontend.wasm" style/main.css .ci/build.sh | sha256sum | cut -c1-40) $(find public -type f -exec sha256sum {} + | sort | sha256sum | cut -c1-40)"
+if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -f "target/site-$profile.hash.txt" ] && [ -d target/site/pkg ] \
+  && [ "$(cat target/site.profile 2>/dev/null)" = "$profile" ]; then
+  step "the site: unchanged since the last $profile build"
+else
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 step "wasm-bindgen: JavaScript glue"
@@ -75,11 +84,15 @@ cp style/main.css "target/site/pkg/ledgerlock.$css_hash.css"
 wasm_bytes=$(stat -c %s "target/site/pkg/ledgerlock.$wasm_hash.wasm")
 printf '   WASM %d KB raw, %d KB gzipped\n' $((wasm_bytes / 1024)) \
   $(( $(gzip -9 -c "target/site/pkg/ledgerlock.$wasm_hash.wasm" | wc -c) / 1024 ))
+printf 'js: %s\nwasm: %s\ncss: %s\n' "$js_hash" "$wasm_hash" "$css_hash" >"target/site-$profile.hash.txt"
+echo "$profile" >target/site.profile
+echo "$stamp" >"$stamp_file"
+fi
 
 step "the server: ledgerlock (profile $server_profile)"
 started=$(date +%s)
 cargo build --profile "$server_profile" -p ledgerlock --bin ledgerlock
 elapsed "$started"
-printf 'js: %s\nwasm: %s\ncss: %s\n' "$js_hash" "$wasm_hash" "$css_hash" >"$server_dir/hash.txt"
+cp "target/site-$profile.hash.txt" "$server_dir/hash.txt"
 
 step "ready: $server_dir/ledgerlock serves target/site"
