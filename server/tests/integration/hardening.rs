@@ -44,6 +44,27 @@ async fn me(app: &TestApp, cookie: &str) -> String {
         .unwrap()
 }
 
+/// Resets `email`'s password to `password` through the emailed link.
+async fn reset_by_mail(app: &TestApp, email: &str, password: &str) {
+    let asked = app
+        .call(
+            "/api/auth/request_password_reset",
+            &[("email", email)],
+            None,
+        )
+        .await;
+    assert_eq!(asked.status(), 200);
+    let token = reset_token(&app.wait_for_mail(email, "reset your password").await);
+    let reset = app
+        .call(
+            "/api/auth/reset_password",
+            &[("token", &token), ("password", password)],
+            None,
+        )
+        .await;
+    assert_eq!(reset.status(), 200);
+}
+
 // ---- 1. Every multi-step flow is bound to its user -------------------------
 
 #[tokio::test]
@@ -340,23 +361,7 @@ async fn a_password_reset_ends_a_stolen_session_with_requests_in_flight() {
     app.sign_up(&email).await;
     let stolen = session_cookie(app.sign_in(&email, PASSWORD).await.headers()).unwrap();
     revocation_holds_under_fire(app, stolen, |app| async move {
-        let asked = app
-            .call(
-                "/api/auth/request_password_reset",
-                &[("email", &email)],
-                None,
-            )
-            .await;
-        assert_eq!(asked.status(), 200);
-        let token = reset_token(&app.wait_for_mail(&email, "reset your password").await);
-        let reset = app
-            .call(
-                "/api/auth/reset_password",
-                &[("token", &token), ("password", NEW_PASSWORD)],
-                None,
-            )
-            .await;
-        assert_eq!(reset.status(), 200);
+        reset_by_mail(&app, &email, NEW_PASSWORD).await;
         session_cookie(app.sign_in(&email, NEW_PASSWORD).await.headers()).unwrap()
     })
     .await;
@@ -386,24 +391,7 @@ async fn a_pending_sign_in_ends_when_the_password_changes_or_is_reset() {
 
     // The same for a reset.
     let pending = password_step(&app, &enrolled.email, NEW_PASSWORD).await;
-    app.call(
-        "/api/auth/request_password_reset",
-        &[("email", &enrolled.email)],
-        None,
-    )
-    .await;
-    let token = reset_token(
-        &app.wait_for_mail(&enrolled.email, "reset your password")
-            .await,
-    );
-    let reset = app
-        .call(
-            "/api/auth/reset_password",
-            &[("token", &token), ("password", PASSWORD)],
-            None,
-        )
-        .await;
-    assert_eq!(reset.status(), 200);
+    reset_by_mail(&app, &enrolled.email, PASSWORD).await;
     let answered = verify(&app, &pending, &code_at(&enrolled.secret, -30)).await;
     assert_eq!(answered.status(), 422);
     assert_eq!(me(&app, &pending).await, "null");
@@ -941,24 +929,7 @@ async fn a_password_reset_does_not_lift_a_lock_earned_by_guessing_codes() {
     for _ in 0..5 {
         assert_eq!(verify(&app, &pending, "000000").await.status(), 422);
     }
-    app.call(
-        "/api/auth/request_password_reset",
-        &[("email", &enrolled.email)],
-        None,
-    )
-    .await;
-    let token = reset_token(
-        &app.wait_for_mail(&enrolled.email, "reset your password")
-            .await,
-    );
-    let reset = app
-        .call(
-            "/api/auth/reset_password",
-            &[("token", &token), ("password", NEW_PASSWORD)],
-            None,
-        )
-        .await;
-    assert_eq!(reset.status(), 200);
+    reset_by_mail(&app, &enrolled.email, NEW_PASSWORD).await;
     // Knowing the mailbox (and so a new password) buys no more code guesses.
     assert_eq!(
         app.sign_in(&enrolled.email, NEW_PASSWORD).await.status(),
