@@ -135,13 +135,13 @@ pub async fn confirm_identity(
     #[server(default)] password: String,
     #[server(default)] code: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::{auth, request::RequestContext, services::accounts};
+    use crate::ssr::{auth, request::RequestContext, services::identity};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let now = time::OffsetDateTime::now_utc();
-        accounts::confirm_identity(
+        identity::confirm_identity(
             &request.state,
             &caller,
             &password,

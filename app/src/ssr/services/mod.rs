@@ -10,6 +10,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod email_confirmation;
 pub mod guesses;
+pub mod identity;
 pub mod invitations;
 pub mod invoice_issuing;
 pub mod invoice_payments;
