@@ -42,6 +42,7 @@ lint: features-check
 ## `cargo build` and `cargo test` must resolve every crate the server uses with
 ## the same features, or the tests would build (and test) another binary.
 features-check:
+	@mkdir -p target
 	@cargo tree -p ledgerlock -e no-dev -f '{p} {f}' --prefix none | sort -u >target/features-build.txt
 	@cargo tree -p ledgerlock -p ledgerlock-app -f '{p} {f}' --prefix none | sort -u >target/features-test.txt
 	@if comm -23 target/features-build.txt target/features-test.txt | grep .; then \
