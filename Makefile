@@ -26,7 +26,11 @@ debug: tools
 ## Everything CI checks: format, lints, unit and integration tests on SQLite
 ## and PostgreSQL, then end-to-end tests in headless Chromium, all against
 ## the release build `make run` serves (tests share its compiled crates).
-test: tools-test lint release test-sqlite test-postgres e2e
+## The lints run beside the release build: on 2 cores each fills the other's
+## single-threaded stretches (each job's output is printed when it ends).
+test: tools-test
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint release
+	$(MAKE) --no-print-directory test-sqlite test-postgres e2e
 
 tools:
 	bash .ci/tools.sh build
@@ -34,10 +38,12 @@ tools:
 tools-test:
 	bash .ci/tools.sh test
 
+## Lints check in their own target directory, so they never wait for (or
+## block) a build's lock on target/.
 lint: features-check
 	cargo fmt --all --check
-	cargo clippy -p ledgerlock -p ledgerlock-app --all-targets -- -D warnings
-	cargo clippy -p ledgerlock-frontend --target wasm32-unknown-unknown -- -D warnings
+	CARGO_TARGET_DIR=target/lint cargo clippy -p ledgerlock -p ledgerlock-app --all-targets -- -D warnings
+	CARGO_TARGET_DIR=target/lint cargo clippy -p ledgerlock-frontend --target wasm32-unknown-unknown -- -D warnings
 
 ## `cargo build` and `cargo test` must resolve every crate the server uses with
 ## the same features, or the tests would build (and test) another binary.

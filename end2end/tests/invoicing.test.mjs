@@ -3,7 +3,7 @@
 // found again by search and exported; the dashboard's chart; the audit log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, hydrated, uniqueEmail, signUpViaApi } from './support.mjs';
+import { launch, openPage, hydrated, uniqueEmail, signUpViaApi, PASSWORD } from './support.mjs';
 
 let browser;
 before(async () => {
@@ -98,6 +98,61 @@ test('write, issue, pay and find an invoice', async () => {
   await page.goto('/app/audit');
   await hydrated(page);
   await page.getByTestId('chain-status').filter({ hasText: 'verifies' }).waitFor();
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the browser's time zone at sign-up, and EN 16931 totals live in the editor", async () => {
+  const { context, page, problems } = await openPage(browser, { timezoneId: 'Pacific/Auckland' });
+  await page.goto('/sign-up');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill('Ana López');
+  await page.getByLabel('Email').fill(uniqueEmail());
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Organization name').fill('Kiwi Desks');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/app');
+
+  await page.goto('/app/organization');
+  await hydrated(page);
+  assert.equal(await page.locator('#time-zone').inputValue(), 'Pacific/Auckland');
+  assert.equal(
+    await page.locator('#tax-rounding option:checked').textContent(),
+    'Per rate on the document (EN 16931)',
+  );
+
+  await page.goto('/app/customers');
+  await hydrated(page);
+  await page.locator('#customer-name').fill('Ωmega Trading');
+  await page.getByLabel('Payment terms (days)').fill('14');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await page.getByTestId('customers').getByText('Ωmega Trading').waitFor();
+  await page.goto('/app/products');
+  await hydrated(page);
+  await page.locator('#tax-name').fill('GST');
+  await page.locator('#tax-percent').fill('20');
+  await page.getByRole('button', { name: 'Add tax rate' }).click();
+  await page.getByTestId('tax-rates').getByText('GST — 20%').waitFor();
+
+  await page.goto('/app/invoices/new');
+  await hydrated(page);
+  await page.locator('#customer-pick').selectOption({ label: 'Ωmega Trading (EUR)' });
+  const prices = ['299.33', '179.33', '99.34'];
+  for (const [index, price] of prices.entries()) {
+    const line = index + 1;
+    await page.getByLabel(`Description of line ${line}`).fill('Desk');
+    await page.getByLabel(`Tax of line ${line}`).selectOption({ label: 'GST 20%' });
+    await page.getByLabel(`Unit price of line ${line}`).fill(price);
+    if (line < prices.length) await page.getByLabel(`Unit price of line ${line}`).press('Enter');
+  }
+  // VAT per rate, rounded once: 578.00 × 20 % = 115.60 (per line 59.87 + 35.87 + 19.87 = 115.61).
+  await page.getByTestId('total').filter({ hasText: 'EUR 693.60' }).waitFor();
+  await page.getByRole('button', { name: 'Save draft' }).click();
+  await page.waitForURL(/\/app\/invoices\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  assert.equal(await page.getByTestId('invoice-total').textContent(), 'EUR 693.60', 'the server stored what the browser showed');
+  assert.equal(await page.getByTestId('tax-rounding').textContent(), 'Per rate on the document (EN 16931)');
 
   assert.deepEqual(problems, []);
   await context.close();

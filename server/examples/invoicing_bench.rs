@@ -120,6 +120,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         request_id: "bench".into(),
         client_ip: String::new(),
         customers: CustomerReach::All,
+        time_zone: ledgerlock_app::ssr::calendar::OrgTimeZone::utc(),
     };
     let customer_id = customer::Entity::find()
         .filter(customer::Column::OrganizationId.eq(organization_id))

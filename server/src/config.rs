@@ -1,5 +1,6 @@
 //! Configuration: environment variables over an optional TOML file over defaults.
 
+use ledgerlock_app::ssr::clock::Clock;
 use ledgerlock_app::ssr::services::mail_budgets::MailBudgets;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -55,6 +56,9 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// The key file for secrets at rest (created on first start if missing).
     pub secret_key_file: PathBuf,
+    /// The time of billing: the system clock; integration tests put a
+    /// fixed one here (there is no setting for it).
+    pub clock: Clock,
 }
 
 /// The optional TOML file: the same settings, lower-case, without the prefix.
@@ -248,6 +252,7 @@ impl Config {
                 .unwrap_or_else(|| "Ledgerlock <ledgerlock@localhost>".to_owned()),
             outbox_dir,
             secret_key_file,
+            clock: Clock::system(),
         })
     }
 

@@ -126,6 +126,7 @@ impl Application {
             settings: Arc::new(settings),
             secrets: Arc::new(secrets),
             webauthn: passkeys::relying_party(&public_url).map(Arc::new),
+            clock: config.clock.clone(),
         };
         let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(

@@ -43,8 +43,11 @@ pub async fn sign_up(
     email: String,
     password: String,
     organization: String,
+    // The browser's IANA zone, filled in by the page; without it, UTC.
+    #[server(default)] time_zone: String,
 ) -> Result<(), AppError> {
     use crate::domain::{Email, NewPassword, OrganizationName, PasswordContext, PersonName};
+    use crate::ssr::calendar::OrgTimeZone;
     use crate::ssr::{auth, request::RequestContext, services::accounts};
 
     let request = RequestContext::capture()?;
@@ -65,6 +68,7 @@ pub async fn sign_up(
             email,
             password,
             organization,
+            time_zone: OrgTimeZone::from_browser(&time_zone),
         };
         let now = time::OffsetDateTime::now_utc();
         let signed_in = accounts::sign_up(&request.state, input, &request.client, now).await?;

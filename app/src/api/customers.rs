@@ -99,7 +99,7 @@ pub async fn save_customer(
             payment_terms_days: &payment_terms_days,
             notes: &notes,
         })?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         customers::save(
             &request.state.db,
             &request.audit_scope(&member),
@@ -122,7 +122,7 @@ pub async fn archive_customer(id: Uuid, archived: bool) -> Result<(), AppError> 
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::CustomersWrite).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         customers::archive(
             &request.state.db,
             &request.audit_scope(&member),

@@ -39,7 +39,7 @@ pub async fn dashboard_summary() -> Result<DashboardFigures, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_membership().await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = member.today(request.now());
         dashboard::summary(&request.state, &member, today).await
     }
     .await;

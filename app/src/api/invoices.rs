@@ -1,7 +1,7 @@
 //! Invoices and credit notes: drafts, issuing (number and seal), payments,
 //! one-click status changes, voiding, and the list.
 
-use crate::domain::invoice::{PriceMode, TaxSummary};
+use crate::domain::invoice::{PriceMode, TaxRounding, TaxSummary};
 use crate::domain::invoice_status::InvoiceStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -89,11 +89,22 @@ pub struct LineDetail {
 pub struct PaymentView {
     pub id: Uuid,
     pub paid_on: Date,
-    /// Negative for a reversal.
+    /// Negative for a reversal, a refund or a credit moved away.
     pub amount: Decimal,
+    /// `payment`, `reversal`, `refund`, `credit_applied` or `credit_received`.
+    pub kind: String,
     pub method: String,
     pub reference: String,
     pub reversed: bool,
+}
+
+/// An open invoice of the same customer and currency that this invoice's
+/// credit can settle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditTarget {
+    pub id: Uuid,
+    pub number: String,
+    pub balance: Decimal,
 }
 
 /// A document linked to this one (its credit notes, or the invoice a credit
@@ -125,8 +136,16 @@ pub struct InvoiceDetail {
     pub customer_name: String,
     pub currency: String,
     pub issue_date: Date,
+    /// False while a draft's issue date is "the day it is issued"; then
+    /// `issue_date` is the day it would get if issued today.
+    pub issue_date_chosen: bool,
     pub due_date: Date,
+    /// False while a draft's due date is "the customer's payment terms";
+    /// then `due_date` is the one it would get if issued today.
+    pub due_date_chosen: bool,
     pub price_mode: PriceMode,
+    /// How this document's tax is rounded.
+    pub tax_rounding: TaxRounding,
     pub discount_percent: Decimal,
     pub notes: String,
     pub terms: String,
@@ -146,6 +165,12 @@ pub struct InvoiceDetail {
     pub seal_intact: Option<bool>,
     pub void_reason: Option<String>,
     pub history: Vec<AuditEntry>,
+    /// The organization's day when this was read (payments default to it).
+    pub today: Date,
+    /// What the customer is owed after a credit note on a paid invoice.
+    pub credit: Decimal,
+    /// Where that credit can go (empty without a credit).
+    pub credit_targets: Vec<CreditTarget>,
 }
 
 /// Filters and order of the invoices list.
@@ -178,7 +203,7 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesRead).await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = member.today(request.now());
         invoice_views::list(&request.state.db, member.tenant(), &filter, today).await
     }
     .await;
@@ -194,7 +219,7 @@ pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTo
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesRead).await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = member.today(request.now());
         invoice_views::status_totals(&request.state.db, member.tenant(), &filter, today).await
     }
     .await;
@@ -209,8 +234,33 @@ pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesRead).await?;
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = member.today(request.now());
         invoice_views::detail(&request.state.db, member.tenant(), id, today).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// What the editor starts from: the organization's day and time zone, and
+/// how its new documents round tax (the editor computes live totals the
+/// same way the server will).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentDefaults {
+    pub today: Date,
+    /// IANA name.
+    pub time_zone: String,
+    pub tax_rounding: TaxRounding,
+}
+
+#[server(prefix = "/api", endpoint = "invoices/editor_defaults")]
+pub async fn editor_defaults() -> Result<DocumentDefaults, AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::{request::RequestContext, services::invoices};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::InvoicesWrite).await?;
+        invoices::editor_defaults(&request.state.db, &member, request.now()).await
     }
     .await;
     request.respond(result)
@@ -226,7 +276,7 @@ pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, App
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesWrite).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoices::save_draft(
             &request.state.db,
             &request.audit_scope(&member),
@@ -248,7 +298,7 @@ pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesWrite).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoices::delete_draft(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
@@ -265,7 +315,7 @@ pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesIssue).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoice_issuing::issue(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
@@ -286,7 +336,7 @@ pub async fn record_payment(
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::PaymentsRecord).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         let payment = invoice_payments::NewPayment {
             paid_on: &paid_on,
             amount: &amount,
@@ -306,6 +356,52 @@ pub async fn record_payment(
     request.respond(result)
 }
 
+/// Pays back (part of) the credit a credit note left on a paid invoice.
+#[server(prefix = "/api", endpoint = "invoices/refund")]
+pub async fn refund_credit(
+    id: Uuid,
+    paid_on: String,
+    amount: String,
+    #[server(default)] method: String,
+    #[server(default)] reference: String,
+) -> Result<(), AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::request::RequestContext;
+    use crate::ssr::services::{invoice_credit, invoice_payments::NewPayment};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::PaymentsRecord).await?;
+        let refund = NewPayment {
+            paid_on: &paid_on,
+            amount: &amount,
+            method: &method,
+            reference: &reference,
+        };
+        let scope = request.audit_scope(&member);
+        invoice_credit::refund(&request.state.db, &scope, id, &refund, request.now()).await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Moves the credit on invoice `id` to the customer's open invoice `to`;
+/// answers the amount moved.
+#[server(prefix = "/api", endpoint = "invoices/apply_credit")]
+pub async fn apply_credit(id: Uuid, to: Uuid) -> Result<Decimal, AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::{request::RequestContext, services::invoice_credit};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::PaymentsRecord).await?;
+        let scope = request.audit_scope(&member);
+        invoice_credit::apply_credit(&request.state.db, &scope, id, to, request.now()).await
+    }
+    .await;
+    request.respond(result)
+}
+
 /// Records the remaining balance as paid today.
 #[server(prefix = "/api", endpoint = "invoices/mark_paid")]
 pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
@@ -315,7 +411,7 @@ pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::PaymentsRecord).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoice_payments::mark_paid(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;
@@ -331,7 +427,7 @@ pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::PaymentsRecord).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoice_payments::mark_unpaid(&request.state.db, &request.audit_scope(&member), id, now)
             .await
     }
@@ -348,7 +444,7 @@ pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesVoid).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoices::void(
             &request.state.db,
             &request.audit_scope(&member),
@@ -372,7 +468,7 @@ pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesVoid).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         invoices::start_credit_note(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;

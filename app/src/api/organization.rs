@@ -57,6 +57,14 @@ pub struct BillingSettings {
     pub invoice_number_yearly: bool,
     pub credit_note_number_format: String,
     pub credit_note_number_yearly: bool,
+    /// How tax is rounded on new documents.
+    pub tax_rounding: crate::domain::invoice::TaxRounding,
+    /// The organization's IANA time zone: its calendar.
+    pub time_zone: String,
+    /// Every zone the server knows, for the chooser.
+    pub time_zones: Vec<String>,
+    /// Only owners change the time zone.
+    pub may_change_time_zone: bool,
 }
 
 #[server(prefix = "/api", endpoint = "organization/billing")]
@@ -73,8 +81,9 @@ pub async fn billing_identity() -> Result<BillingSettings, AppError> {
     request.respond(result)
 }
 
-/// Changes the address and tax id printed on new documents and the number
-/// formats of the next ones (owners). Issued documents keep what they sealed.
+/// Changes the address and tax id printed on new documents, the number
+/// formats of the next ones and how their tax is rounded. Issued documents
+/// keep what they sealed. An empty `tax_rounding` keeps the current one.
 #[server(prefix = "/api", endpoint = "organization/save_billing")]
 pub async fn save_billing_identity(
     #[server(default)] address: String,
@@ -83,9 +92,11 @@ pub async fn save_billing_identity(
     #[server(default)] invoice_number_yearly: bool,
     credit_note_number_format: String,
     #[server(default)] credit_note_number_yearly: bool,
+    #[server(default)] tax_rounding: String,
 ) -> Result<(), AppError> {
     use crate::domain::FieldError;
     use crate::domain::Permission;
+    use crate::domain::invoice::TaxRounding;
     use crate::domain::numbering::NumberFormat;
     use crate::ssr::{request::RequestContext, services::organization_settings};
 
@@ -107,12 +118,20 @@ pub async fn save_billing_identity(
         if tax_id.chars().count() > 64 || tax_id.chars().any(char::is_control) {
             return Err(FieldError::new("tax_id", "Use at most 64 characters.").into());
         }
-        let now = time::OffsetDateTime::now_utc();
+        let tax_rounding = match tax_rounding.trim() {
+            "" => None,
+            text => Some(
+                TaxRounding::parse(text)
+                    .ok_or_else(|| FieldError::new("tax_rounding", "Choose how tax is rounded."))?,
+            ),
+        };
+        let now = request.now();
         let identity = organization_settings::NewBilling {
             address,
             tax_id,
             invoice: &invoice,
             credit_note: &credit_note,
+            tax_rounding,
         };
         organization_settings::save_billing(
             &request.state,
@@ -122,6 +141,26 @@ pub async fn save_billing_identity(
             now,
         )
         .await
+    }
+    .await;
+    request.respond(result)
+}
+
+/// Moves the organization to another IANA time zone (owners only): its
+/// "today", due dates, overdue and monthly figures follow it from then on.
+#[server(prefix = "/api", endpoint = "organization/time_zone")]
+pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::calendar::OrgTimeZone;
+    use crate::ssr::{request::RequestContext, services::organization_settings};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::SettingsManage).await?;
+        let zone = OrgTimeZone::parse(&time_zone)?;
+        let scope = request.audit_scope(&member);
+        organization_settings::set_time_zone(&request.state, &member, &scope, &zone, request.now())
+            .await
     }
     .await;
     request.respond(result)
@@ -152,17 +191,29 @@ pub async fn my_organizations() -> Result<Vec<OrganizationChoice>, AppError> {
 /// Creates an organization owned by the signed-in user and works in it from
 /// now on (this session).
 #[server(prefix = "/api", endpoint = "organizations/create")]
-pub async fn create_organization(organization: String) -> Result<(), AppError> {
+pub async fn create_organization(
+    organization: String,
+    #[server(default)] time_zone: String,
+) -> Result<(), AppError> {
     use crate::domain::OrganizationName;
+    use crate::ssr::calendar::OrgTimeZone;
     use crate::ssr::{auth, request::RequestContext, services::organizations};
 
     let request = RequestContext::capture()?;
     let result = async {
         let caller = request.require_signed_in().await?;
         let name = OrganizationName::parse(&organization)?;
+        let time_zone = OrgTimeZone::from_browser(&time_zone);
         let now = time::OffsetDateTime::now_utc();
-        let id =
-            organizations::create(&request.state.db, &caller, &name, &request.client, now).await?;
+        let id = organizations::create(
+            &request.state.db,
+            &caller,
+            &name,
+            &time_zone,
+            &request.client,
+            now,
+        )
+        .await?;
         auth::switch_organization(&request.state.db, &request.session, id).await?;
         request.redirect("/app");
         Ok(())

@@ -58,7 +58,7 @@ pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppE
             return Err(FieldError::new("percent", "Enter the percentage.").into());
         }
         let percent = parse_percent(&percent, "percent")?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         products::create_tax_rate(
             &request.state.db,
             &request.audit_scope(&member),
@@ -130,7 +130,7 @@ pub async fn create_product(
             unit_price: parse_price(&unit_price, "unit_price")?,
             tax_rate_id,
         };
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         products::create(
             &request.state.db,
             &request.audit_scope(&member),
@@ -151,7 +151,7 @@ pub async fn archive_product(id: Uuid) -> Result<(), AppError> {
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::ProductsWrite).await?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = request.now();
         products::archive(&request.state.db, &request.audit_scope(&member), id, now).await
     }
     .await;

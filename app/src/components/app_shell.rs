@@ -3,6 +3,7 @@
 use crate::api::auth::{ResendConfirmation, SignOut, Viewer, me};
 use crate::api::organization::{CreateOrganization, SwitchOrganization, my_organizations};
 use crate::components::form::{Field, FormAlert};
+use crate::components::time::BrowserTimeZoneField;
 use crate::domain::Permission;
 use crate::domain::next_path::sign_in_url;
 use leptos::prelude::*;
@@ -164,6 +165,7 @@ fn NoOrganization() -> impl IntoView {
             <ActionForm action=create attr:class="stacked" attr:novalidate=true>
                 <FormAlert error />
                 <Field label="Organization name" name="organization" error />
+                <BrowserTimeZoneField />
                 <button type="submit" class="button primary" disabled=move || create.pending().get()>
                     "Create organization"
                 </button>

@@ -1,9 +1,11 @@
 //! Invoice arithmetic and rules. The browser runs this very code for its
 //! live totals, so the screen shows exactly what the server will store.
 //!
-//! Each line is rounded to the currency's minor unit on its own; the
-//! invoice's figures are sums of rounded lines, so the total is always
-//! exactly the sum of its lines and the tax summary adds up too.
+//! Each line's net (or, with tax-inclusive prices, gross) amount is rounded
+//! to the currency's minor unit on its own (EN 16931 BT-131). The tax is
+//! rounded as the document's [`TaxRounding`] says; either way every line
+//! carries its share, so the total is always exactly the sum of its lines
+//! and the tax summary adds up too.
 
 use super::FieldError;
 use super::money::{Currency, Overflow, checked_sum, parse_decimal};
@@ -45,6 +47,49 @@ impl PriceMode {
     }
 }
 
+/// How tax amounts are rounded: an organization setting, stored with each
+/// document and sealed with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum TaxRounding {
+    /// EN 16931 rule BR-CO-17: each rate's tax is its taxable amount (the sum
+    /// of its lines' net amounts) times the rate, rounded once. With
+    /// tax-inclusive prices, the taxable amount is the rate's gross sum
+    /// divided by (1 + rate), rounded once, and the tax is the rest. The
+    /// rate's tax is then shared out over its lines (largest remainder), so
+    /// each line still shows net + tax = gross. The default for new
+    /// organizations.
+    #[default]
+    PerRate,
+    /// Each line's tax is rounded on its own and the document's tax is the
+    /// sum of the lines' (what Ledgerlock did before the setting existed).
+    PerLine,
+}
+
+impl TaxRounding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerRate => "per_rate",
+            Self::PerLine => "per_line",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "per_rate" => Some(Self::PerRate),
+            "per_line" => Some(Self::PerLine),
+            _ => None,
+        }
+    }
+
+    /// How the setting is named to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PerRate => "Per rate on the document (EN 16931)",
+            Self::PerLine => "Per line",
+        }
+    }
+}
+
 /// A tax applied to a line: its name and percentage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineTax {
@@ -68,6 +113,7 @@ pub struct Line {
 pub struct Draft {
     pub currency: Currency,
     pub price_mode: PriceMode,
+    pub tax_rounding: TaxRounding,
     /// Applied to every line, after the line's own discount.
     pub discount_percent: Decimal,
     pub lines: Vec<Line>,
@@ -101,7 +147,9 @@ pub struct Totals {
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
-fn line_amounts(draft: &Draft, line: &Line) -> Result<LineAmounts, Overflow> {
+/// One line's amounts, and its tax before rounding (what the per-rate
+/// method shares out by).
+fn line_amounts(draft: &Draft, line: &Line) -> Result<(LineAmounts, Decimal), Overflow> {
     let keep = |percent: Decimal| {
         HUNDRED
             .checked_sub(percent)
@@ -119,53 +167,160 @@ fn line_amounts(draft: &Draft, line: &Line) -> Result<LineAmounts, Overflow> {
     match draft.price_mode {
         PriceMode::Exclusive => {
             let net = currency.round(base);
-            let tax = currency.round(
-                net.checked_mul(rate)
-                    .and_then(|amount| amount.checked_div(HUNDRED))
-                    .ok_or(Overflow)?,
-            );
+            let exact = net
+                .checked_mul(rate)
+                .and_then(|amount| amount.checked_div(HUNDRED))
+                .ok_or(Overflow)?;
+            let tax = currency.round(exact);
             let gross = net.checked_add(tax).ok_or(Overflow)?;
-            Ok(LineAmounts { net, tax, gross })
+            Ok((LineAmounts { net, tax, gross }, exact))
         }
         PriceMode::Inclusive => {
             let gross = currency.round(base);
-            let divisor = HUNDRED
-                .checked_add(rate)
-                .and_then(|sum| sum.checked_div(HUNDRED))
-                .ok_or(Overflow)?;
-            let net = currency.round(gross.checked_div(divisor).ok_or(Overflow)?);
+            let exact_net = gross.checked_div(divisor(rate)?).ok_or(Overflow)?;
+            let net = currency.round(exact_net);
             let tax = gross.checked_sub(net).ok_or(Overflow)?;
-            Ok(LineAmounts { net, tax, gross })
+            let exact = gross.checked_sub(exact_net).ok_or(Overflow)?;
+            Ok((LineAmounts { net, tax, gross }, exact))
         }
     }
 }
 
+/// 1 + rate / 100: what a tax-inclusive amount is divided by.
+fn divisor(rate: Decimal) -> Result<Decimal, Overflow> {
+    HUNDRED
+        .checked_add(rate)
+        .and_then(|sum| sum.checked_div(HUNDRED))
+        .ok_or(Overflow)
+}
+
+/// The tax of one rate rounded once (EN 16931 BR-CO-17), given its lines'
+/// amounts.
+fn rate_tax(draft: &Draft, rate: Decimal, lines: &[LineAmounts]) -> Result<Decimal, Overflow> {
+    let currency = draft.currency;
+    match draft.price_mode {
+        PriceMode::Exclusive => {
+            let base = checked_sum(lines.iter().map(|line| line.net))?;
+            Ok(currency.round(
+                base.checked_mul(rate)
+                    .and_then(|amount| amount.checked_div(HUNDRED))
+                    .ok_or(Overflow)?,
+            ))
+        }
+        PriceMode::Inclusive => {
+            let gross = checked_sum(lines.iter().map(|line| line.gross))?;
+            let base = currency.round(gross.checked_div(divisor(rate)?).ok_or(Overflow)?);
+            gross.checked_sub(base).ok_or(Overflow)
+        }
+    }
+}
+
+/// Moves one minor unit of tax at a time between the lines of one rate until
+/// their tax adds up to `target`: first to the lines whose rounding moved
+/// them furthest from their exact share (ties: the earlier line).
+fn share_out(
+    draft: &Draft,
+    lines: &mut [(&mut LineAmounts, Decimal)],
+    target: Decimal,
+) -> Result<(), Overflow> {
+    let unit = Decimal::new(1, draft.currency.minor_units());
+    let current = checked_sum(lines.iter().map(|(line, _)| line.tax))?;
+    let missing = target.checked_sub(current).ok_or(Overflow)?;
+    if missing.is_zero() || lines.is_empty() {
+        return Ok(());
+    }
+    let step = if missing.is_sign_positive() {
+        unit
+    } else {
+        -unit
+    };
+    let mut steps = (missing / unit).abs().trunc();
+    // Rounded down the most first when tax is missing, rounded up the most
+    // first when there is too much.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by(|&a, &b| {
+        let residual = |index: usize| {
+            let (line, exact) = &lines[index];
+            exact.checked_sub(line.tax).unwrap_or_default()
+        };
+        let (first, second) = (residual(a), residual(b));
+        if step.is_sign_positive() {
+            second.cmp(&first)
+        } else {
+            first.cmp(&second)
+        }
+        .then(a.cmp(&b))
+    });
+    while steps > Decimal::ZERO {
+        for &index in &order {
+            if steps.is_zero() {
+                break;
+            }
+            let (line, _) = &mut lines[index];
+            line.tax = line.tax.checked_add(step).ok_or(Overflow)?;
+            match draft.price_mode {
+                PriceMode::Exclusive => {
+                    line.gross = line.net.checked_add(line.tax).ok_or(Overflow)?;
+                }
+                PriceMode::Inclusive => {
+                    line.net = line.gross.checked_sub(line.tax).ok_or(Overflow)?;
+                }
+            }
+            steps -= Decimal::ONE;
+        }
+    }
+    Ok(())
+}
+
 /// The invoice's amounts. Fails only when a figure is too large to hold.
 pub fn totals(draft: &Draft) -> Result<Totals, Overflow> {
-    let lines = draft
+    let (mut lines, exact): (Vec<LineAmounts>, Vec<Decimal>) = draft
         .lines
         .iter()
         .map(|line| line_amounts(draft, line))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut taxes: Vec<TaxSummary> = Vec::new();
-    for (line, amounts) in draft.lines.iter().zip(&lines) {
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    // The rates in order of first use, each with its lines' positions.
+    let mut rates: Vec<(&LineTax, Vec<usize>)> = Vec::new();
+    let mut rate_of: Vec<Option<usize>> = vec![None; draft.lines.len()];
+    for (index, line) in draft.lines.iter().enumerate() {
         let Some(tax) = &line.tax else { continue };
-        match taxes
-            .iter_mut()
-            .find(|row| row.name == tax.name && row.percent == tax.percent)
-        {
-            Some(row) => {
-                row.net = row.net.checked_add(amounts.net).ok_or(Overflow)?;
-                row.tax = row.tax.checked_add(amounts.tax).ok_or(Overflow)?;
-            }
-            None => taxes.push(TaxSummary {
-                name: tax.name.clone(),
-                percent: tax.percent,
-                net: amounts.net,
-                tax: amounts.tax,
-            }),
+        let found = rates
+            .iter()
+            .position(|(rate, _)| rate.name == tax.name && rate.percent == tax.percent);
+        let at = found.unwrap_or_else(|| {
+            rates.push((tax, Vec::new()));
+            rates.len() - 1
+        });
+        rates[at].1.push(index);
+        rate_of[index] = Some(at);
+    }
+    if draft.tax_rounding == TaxRounding::PerRate {
+        for (at, (tax, positions)) in rates.iter().enumerate() {
+            let of_rate: Vec<LineAmounts> = positions.iter().map(|&line| lines[line]).collect();
+            let target = rate_tax(draft, tax.percent, &of_rate)?;
+            let mut shares: Vec<(&mut LineAmounts, Decimal)> = lines
+                .iter_mut()
+                .zip(&exact)
+                .zip(&rate_of)
+                .filter(|(_, rate)| **rate == Some(at))
+                .map(|((line, exact), _)| (line, *exact))
+                .collect();
+            share_out(draft, &mut shares, target)?;
         }
     }
+    let taxes = rates
+        .iter()
+        .map(|(tax, positions)| {
+            Ok(TaxSummary {
+                name: tax.name.clone(),
+                percent: tax.percent,
+                net: checked_sum(positions.iter().map(|&at| lines[at].net))?,
+                tax: checked_sum(positions.iter().map(|&at| lines[at].tax))?,
+            })
+        })
+        .collect::<Result<Vec<_>, Overflow>>()?;
     Ok(Totals {
         net: checked_sum(lines.iter().map(|line| line.net))?,
         tax: checked_sum(lines.iter().map(|line| line.tax))?,
@@ -173,6 +328,31 @@ pub fn totals(draft: &Draft) -> Result<Totals, Overflow> {
         lines,
         taxes,
     })
+}
+
+/// The largest total one document may have, in minor units: 10^15 (ten
+/// trillion euros, a quadrillion yen). Storage holds about 9.2·10^18; the
+/// margin keeps every sum over documents far from any limit, so no member
+/// can break an organization's totals with absurd drafts.
+pub const MAX_TOTAL_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The document total in minor units, if it is within [`MAX_TOTAL_MINOR`];
+/// otherwise an error on `lines` saying the limit.
+pub fn check_total(currency: Currency, total: Decimal) -> Result<i64, FieldError> {
+    let too_large = || {
+        FieldError::new(
+            "lines",
+            format!(
+                "A document's total can be at most {}.",
+                currency.format(currency.from_minor(MAX_TOTAL_MINOR))
+            ),
+        )
+    };
+    let minor = currency.to_minor(total).map_err(|Overflow| too_large())?;
+    if minor.abs() > MAX_TOTAL_MINOR {
+        return Err(too_large());
+    }
+    Ok(minor)
 }
 
 /// A percentage from 0 to 100 with at most four decimals.
@@ -325,6 +505,7 @@ mod tests {
         Draft {
             currency: Currency::parse(code).unwrap(),
             price_mode: mode,
+            tax_rounding: TaxRounding::PerLine,
             discount_percent: Decimal::ZERO,
             lines,
         }
@@ -350,6 +531,69 @@ mod tests {
         assert_eq!(totals.lines[1].tax, dec("0.70"));
         assert_eq!(totals.total, dec("11.90"));
         assert_eq!(totals.taxes.len(), 2, "one summary row per rate");
+    }
+
+    #[test]
+    fn en16931_rounds_each_rates_tax_once_and_per_line_rounds_each_line() {
+        // The example of issue 13: three lines at 20 %.
+        let lines = vec![
+            line("1", "299.33", vat("20")),
+            line("1", "179.33", vat("20")),
+            line("1", "99.34", vat("20")),
+        ];
+        let mut invoice = draft("EUR", PriceMode::Exclusive, lines);
+        invoice.tax_rounding = TaxRounding::PerRate;
+        let per_rate = totals(&invoice).unwrap();
+        assert_eq!(
+            (per_rate.tax, per_rate.total),
+            (dec("115.60"), dec("693.60"))
+        );
+        assert_eq!(per_rate.taxes[0].net, dec("578.00"));
+        assert_eq!(per_rate.taxes[0].tax, dec("115.60"));
+        // The extra cent is taken back from a line rounded up the most
+        // (59.866 and 35.866 went up 0.004, 19.868 only 0.002; ties go to
+        // the earlier line), and every line still adds up.
+        let taxes: Vec<Decimal> = per_rate.lines.iter().map(|line| line.tax).collect();
+        assert_eq!(taxes, vec![dec("59.86"), dec("35.87"), dec("19.87")]);
+        invoice.tax_rounding = TaxRounding::PerLine;
+        let per_line = totals(&invoice).unwrap();
+        assert_eq!(
+            (per_line.tax, per_line.total),
+            (dec("115.61"), dec("693.61"))
+        );
+    }
+
+    #[test]
+    fn en16931_with_inclusive_prices_keeps_the_gross_and_rounds_the_base_once() {
+        // Fifteen 1.00 items at 19 % inclusive: per line each is 0.84 + 0.16
+        // (net 12.60, tax 2.40); per rate the base is 15.00 / 1.19 =
+        // 12.605… → 12.61 and the tax 2.39. The gross stays 15.00 either way.
+        let mut invoice = draft(
+            "EUR",
+            PriceMode::Inclusive,
+            vec![line("1", "1", vat("19")); 15],
+        );
+        invoice.tax_rounding = TaxRounding::PerRate;
+        let per_rate = totals(&invoice).unwrap();
+        assert_eq!(
+            (per_rate.net, per_rate.tax, per_rate.total),
+            (dec("12.61"), dec("2.39"), dec("15"))
+        );
+        invoice.tax_rounding = TaxRounding::PerLine;
+        let per_line = totals(&invoice).unwrap();
+        assert_eq!(
+            (per_line.net, per_line.tax, per_line.total),
+            (dec("12.60"), dec("2.40"), dec("15"))
+        );
+    }
+
+    #[test]
+    fn the_method_round_trips_through_its_stored_name() {
+        for method in [TaxRounding::PerRate, TaxRounding::PerLine] {
+            assert_eq!(TaxRounding::parse(method.as_str()), Some(method));
+        }
+        assert_eq!(TaxRounding::parse("per_invoice"), None);
+        assert_eq!(TaxRounding::default(), TaxRounding::PerRate);
     }
 
     #[test]
@@ -403,6 +647,23 @@ mod tests {
             )],
         );
         assert_eq!(totals(&invoice), Err(Overflow));
+    }
+
+    #[test]
+    fn totals_beyond_the_cap_are_refused_on_lines() {
+        let euro = Currency::parse("EUR").unwrap();
+        assert_eq!(
+            check_total(euro, dec("10000000000000")),
+            Ok(MAX_TOTAL_MINOR)
+        );
+        let error = check_total(euro, dec("10000000000000.01")).unwrap_err();
+        assert_eq!(error.field, "lines");
+        assert!(
+            error.message.contains("EUR 10,000,000,000,000.00"),
+            "{}",
+            error.message
+        );
+        assert!(check_total(euro, dec("92233720368547758.07")).is_err());
     }
 
     #[test]
@@ -482,12 +743,14 @@ mod tests {
         fn line_totals_always_add_up_to_the_invoice_total(
             lines in prop::collection::vec(any_line(), 1..40),
             inclusive in any::<bool>(),
+            per_rate in any::<bool>(),
             code in prop::sample::select(vec!["EUR", "JPY", "BHD"]),
             discount in amount(1_000_000, 4),
         ) {
             let invoice = Draft {
                 currency: Currency::parse(code).unwrap(),
                 price_mode: if inclusive { PriceMode::Inclusive } else { PriceMode::Exclusive },
+                tax_rounding: if per_rate { TaxRounding::PerRate } else { TaxRounding::PerLine },
                 discount_percent: discount,
                 lines,
             };
@@ -501,6 +764,20 @@ mod tests {
             for line in &totals.lines {
                 prop_assert!(line.net.scale() <= minor && line.tax.scale() <= minor);
                 prop_assert_eq!(line.net + line.tax, line.gross);
+                prop_assert!(line.tax >= Decimal::ZERO && line.net >= Decimal::ZERO);
+            }
+            if per_rate {
+                // BR-CO-17: each rate's tax is its taxable amount times the
+                // rate, rounded once (inclusive: the base is rounded once).
+                for row in &totals.taxes {
+                    if inclusive {
+                        let gross = row.net + row.tax;
+                        let base = invoice.currency.round(gross / (Decimal::ONE + row.percent / HUNDRED));
+                        prop_assert_eq!(row.net, base);
+                    } else {
+                        prop_assert_eq!(row.tax, invoice.currency.round(row.net * row.percent / HUNDRED));
+                    }
+                }
             }
         }
 
@@ -511,6 +788,7 @@ mod tests {
             let invoice = Draft {
                 currency: Currency::parse("EUR").unwrap(),
                 price_mode: PriceMode::Exclusive,
+                tax_rounding: TaxRounding::PerRate,
                 discount_percent: Decimal::ZERO,
                 lines: vec![Line {
                     description: "x".into(),

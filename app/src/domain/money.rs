@@ -105,6 +105,13 @@ impl Currency {
         Decimal::new(minor, self.minor_units)
     }
 
+    /// The amount of a sum of minor units too large for an `i64` (totals
+    /// over many documents); beyond what a `Decimal` holds (about 7.9·10^28
+    /// minor units, unreachable with capped documents) it is `Overflow`.
+    pub fn from_minor_sum(self, minor: i128) -> Result<Decimal, Overflow> {
+        Decimal::try_from_i128_with_scale(minor, self.minor_units).map_err(|_| Overflow)
+    }
+
     /// `amount` as this currency writes it: always all its decimals.
     pub fn format(self, amount: Decimal) -> String {
         let mut rounded = self.round(amount);
@@ -184,6 +191,17 @@ mod tests {
 
     fn dec(text: &str) -> Decimal {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn sums_beyond_i64_still_read_exactly() {
+        let euro = Currency::parse("EUR").unwrap();
+        let two_huge = i128::from(i64::MAX) * 2;
+        assert_eq!(
+            euro.from_minor_sum(two_huge).unwrap().to_string(),
+            "184467440737095516.14"
+        );
+        assert_eq!(euro.from_minor_sum(i128::MAX), Err(Overflow));
     }
 
     #[test]

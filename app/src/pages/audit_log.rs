@@ -69,7 +69,7 @@ pub fn AuditLogPage() -> impl IntoView {
                             </tbody>
                         </table>
                         {page.next_before.map(|before| view! {
-                            <a class="button" href=format!("?action={}&before={before}", action())>"Older events"</a>
+                            <a class="button" href=format!("?action={}&before={before}", crate::domain::next_path::encode(&action()))>"Older events"</a>
                         })}
                     }.into_any(),
                     Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),

@@ -76,7 +76,7 @@ pub fn CustomersPage() -> impl IntoView {
                             </tbody>
                         </table>
                         {page.next_after.map(|after| view! {
-                            <a class="button" href=format!("?q={}&after={after}", search())>"Next page"</a>
+                            <a class="button" href=format!("?q={}&after={after}", crate::domain::next_path::encode(&search()))>"Next page"</a>
                         })}
                     }.into_any(),
                     Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),

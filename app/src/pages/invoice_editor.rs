@@ -3,10 +3,10 @@
 //! when it stores the draft, so what is shown is what will be stored.
 
 use crate::api::customers::{CustomerView, list_customers};
-use crate::api::invoices::{InvoiceForm, LineForm, get_invoice, save_draft};
+use crate::api::invoices::{InvoiceForm, LineForm, editor_defaults, get_invoice, save_draft};
 use crate::api::products::{ProductView, TaxRateView, list_products, list_tax_rates};
 use crate::components::money::format_money;
-use crate::domain::invoice::{self, Draft, LineInput, LineTax, PriceMode};
+use crate::domain::invoice::{self, Draft, LineInput, LineTax, PriceMode, TaxRounding};
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -48,12 +48,12 @@ impl LineState {
     }
 }
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
-}
-
 /// The domain's totals for what is typed, or the first thing to fix.
-fn live_totals(form: &InvoiceForm, rates: &[TaxRateView]) -> Result<invoice::Totals, String> {
+fn live_totals(
+    form: &InvoiceForm,
+    rates: &[TaxRateView],
+    tax_rounding: TaxRounding,
+) -> Result<invoice::Totals, String> {
     let currency = Currency::parse(&form.currency).map_err(|error| error.message)?;
     let mut lines = Vec::with_capacity(form.lines.len());
     for (index, line) in form.lines.iter().enumerate() {
@@ -76,13 +76,16 @@ fn live_totals(form: &InvoiceForm, rates: &[TaxRateView]) -> Result<invoice::Tot
     }
     let discount_percent = invoice::parse_percent(&form.discount_percent, "discount_percent")
         .map_err(|error| error.message)?;
-    invoice::totals(&Draft {
+    let totals = invoice::totals(&Draft {
         currency,
         price_mode: form.price_mode,
+        tax_rounding,
         discount_percent,
         lines,
     })
-    .map_err(|_| "These amounts are too large.".to_owned())
+    .map_err(|_| "These amounts are too large.".to_owned())?;
+    invoice::check_total(currency, totals.total).map_err(|error| error.message)?;
+    Ok(totals)
 }
 
 #[component]
@@ -103,6 +106,7 @@ pub fn InvoiceEditorPage() -> impl IntoView {
     // Suspense, where server-rendered data could arrive after hydration.
     let rates = LocalResource::new(list_tax_rates);
     let products = LocalResource::new(|| list_products(String::new()));
+    let defaults = LocalResource::new(editor_defaults);
     let existing = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_invoice(id).await.map(Some),
@@ -111,8 +115,11 @@ pub fn InvoiceEditorPage() -> impl IntoView {
     });
 
     let customer = RwSignal::new(None::<CustomerView>);
-    let issue_date = RwSignal::new(today().to_string());
-    let due_date = RwSignal::new(today().to_string());
+    // Empty: the day it is issued, and the customer's payment terms from then.
+    let issue_date = RwSignal::new(String::new());
+    let due_date = RwSignal::new(String::new());
+    // An existing document keeps its method; a new one takes the organization's.
+    let tax_rounding = RwSignal::new(None::<TaxRounding>);
     let price_mode = RwSignal::new(PriceMode::Exclusive);
     let discount = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
@@ -144,8 +151,15 @@ pub fn InvoiceEditorPage() -> impl IntoView {
             notes: String::new(),
             archived: false,
         }));
-        issue_date.set(detail.issue_date.to_string());
-        due_date.set(detail.due_date.to_string());
+        if detail.issue_date_chosen {
+            issue_date.set(detail.issue_date.to_string());
+        }
+        if detail.due_date_chosen {
+            due_date.set(detail.due_date.to_string());
+        }
+        if detail.is_credit_note {
+            tax_rounding.set(Some(detail.tax_rounding));
+        }
         price_mode.set(detail.price_mode);
         discount.set(detail.discount_percent.to_string());
         notes.set(detail.notes.clone());
@@ -185,8 +199,28 @@ pub fn InvoiceEditorPage() -> impl IntoView {
     };
     let totals = Memo::new(move |_| {
         let rates = rates.get().and_then(Result::ok).unwrap_or_default();
-        live_totals(&form(), &rates)
+        let method = tax_rounding.get().unwrap_or_else(|| {
+            defaults
+                .get()
+                .and_then(Result::ok)
+                .map(|defaults| defaults.tax_rounding)
+                .unwrap_or_default()
+        });
+        live_totals(&form(), &rates, method)
     });
+    let today_hint = move || {
+        defaults
+            .get()
+            .and_then(Result::ok)
+            .map(|defaults| {
+                format!(
+                    "Empty: the day it is issued (today is {} in {}).",
+                    defaults.today, defaults.time_zone
+                )
+            })
+            .unwrap_or_else(|| "Empty: the day it is issued.".to_owned())
+    };
+    let due_hint = "Empty: the customer's payment terms from the issue date.";
 
     let save =
         Action::new(move |(id, form): &(Option<Uuid>, InvoiceForm)| save_draft(*id, form.clone()));
@@ -210,13 +244,7 @@ pub fn InvoiceEditorPage() -> impl IntoView {
             .map(|error| error.to_string())
     };
 
-    let pick_customer = move |chosen: CustomerView| {
-        let terms_days = i64::from(chosen.payment_terms_days);
-        if let Ok(issued) = invoice::parse_date(&issue_date.get_untracked(), "issue_date") {
-            due_date.set((issued + time::Duration::days(terms_days)).to_string());
-        }
-        customer.set(Some(chosen));
-    };
+    let pick_customer = move |chosen: CustomerView| customer.set(Some(chosen));
     let fill_from_product = move |line: LineState, product: ProductView| {
         line.description.set(if product.description.is_empty() {
             product.name
@@ -271,11 +299,13 @@ pub fn InvoiceEditorPage() -> impl IntoView {
                     <div class="field">
                         <label for="issue-date">"Issue date"</label>
                         <input id="issue-date" type="date" prop:value=move || issue_date.get() on:input=move |event| issue_date.set(event_target_value(&event)) />
+                        <p class="hint">{today_hint}</p>
                         <p class="field-error" role="alert">{field_error("issue_date".into())}</p>
                     </div>
                     <div class="field">
                         <label for="due-date">"Due date"</label>
                         <input id="due-date" type="date" prop:value=move || due_date.get() on:input=move |event| due_date.set(event_target_value(&event)) />
+                        <p class="hint">{due_hint}</p>
                         <p class="field-error" role="alert">{field_error("due_date".into())}</p>
                     </div>
                     <div class="field">

@@ -2,8 +2,8 @@
 //! notes, seal, history, and what can be done with it now.
 
 use crate::api::invoices::{
-    DeleteDraft, InvoiceDetail, IssueInvoice, MarkPaid, MarkUnpaid, RecordPayment, VoidInvoice,
-    get_invoice, start_credit_note,
+    ApplyCredit, DeleteDraft, InvoiceDetail, IssueInvoice, MarkPaid, MarkUnpaid, RecordPayment,
+    RefundCredit, VoidInvoice, get_invoice, start_credit_note,
 };
 use crate::components::app_shell::can;
 use crate::components::form::{Field, FormAlert};
@@ -32,6 +32,10 @@ pub fn InvoiceViewPage() -> impl IntoView {
     let void = ServerAction::<VoidInvoice>::new();
     let delete = ServerAction::<DeleteDraft>::new();
     let credit = Action::new(move |id: &Uuid| start_credit_note(*id));
+    let credits = CreditActions {
+        refund: ServerAction::new(),
+        apply: ServerAction::new(),
+    };
     let invoice = Resource::new(
         move || {
             (
@@ -41,6 +45,8 @@ pub fn InvoiceViewPage() -> impl IntoView {
                 mark_paid.version().get(),
                 mark_unpaid.version().get(),
                 void.version().get(),
+                credits.refund.version().get(),
+                credits.apply.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -80,7 +86,7 @@ pub fn InvoiceViewPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match invoice.await {
-                    Ok(detail) => view! { <Document detail issue mark_paid mark_unpaid delete credit pay pay_error void void_error /> }.into_any(),
+                    Ok(detail) => view! { <Document detail issue mark_paid mark_unpaid delete credit pay pay_error void void_error credits /> }.into_any(),
                     Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
                 }
             })}
@@ -101,6 +107,7 @@ fn Document(
     pay_error: Signal<Option<crate::error::AppError>>,
     void: ServerAction<VoidInvoice>,
     void_error: Signal<Option<crate::error::AppError>>,
+    credits: CreditActions,
 ) -> impl IntoView {
     let code = detail.currency.clone();
     let money = move |amount| format_money(&code, amount);
@@ -125,6 +132,7 @@ fn Document(
     let may_write = can(Permission::InvoicesWrite);
     let may_issue = can(Permission::InvoicesIssue);
     let may_pay = can(Permission::PaymentsRecord);
+    let today = detail.today;
     let may_void = can(Permission::InvoicesVoid);
     let voidable = may_void
         && !matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)
@@ -198,6 +206,7 @@ fn Document(
             </table>
             <dl class="totals">
                 <dt>"Net"</dt><dd>{money(detail.net)}</dd>
+                <dt>"Tax rounded"</dt><dd data-testid="tax-rounding">{detail.tax_rounding.label()}</dd>
                 {detail.taxes.iter().map(|row| view! {
                     <dt>{format!("{} {}% on {}", row.name, row.percent, money(row.net))}</dt><dd>{money(row.tax)}</dd>
                 }).collect_view()}
@@ -224,7 +233,7 @@ fn Document(
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <div class="field">
                         <label for="paid-on">"Date"</label>
-                        <input id="paid-on" type="date" name="paid_on" value=time::OffsetDateTime::now_utc().date().to_string() />
+                        <input id="paid-on" type="date" name="paid_on" value=today.to_string() />
                     </div>
                     <Field label="Amount" name="amount" id="payment-amount" error=pay_error />
                     <Field label="Method" name="method" id="payment-method" hint="Bank transfer, card, cash…" error=pay_error />
@@ -251,6 +260,7 @@ fn Document(
                 </table>
             </section>
         })}
+        {(may_pay && detail.credit > rust_decimal::Decimal::ZERO).then(|| view! { <CustomerCredit detail=detail.clone() credits /> })}
         {(!detail.credit_notes.is_empty()).then(|| view! {
             <section class="panel">
                 <h2>"Credit notes"</h2>
@@ -279,6 +289,58 @@ fn Document(
                     <li><span class="muted">{format_utc(entry.at)}</span> " " <code>{entry.action.clone()}</code> " " {entry.summary.clone()}</li>
                 }).collect_view()}
             </ol>
+        </section>
+    }
+}
+
+/// What a credit note left the customer on a paid invoice.
+#[derive(Clone, Copy)]
+struct CreditActions {
+    refund: ServerAction<RefundCredit>,
+    apply: ServerAction<ApplyCredit>,
+}
+
+/// The customer's credit on this invoice: refund it, or let it settle
+/// another of their open invoices.
+#[component]
+fn CustomerCredit(detail: InvoiceDetail, credits: CreditActions) -> impl IntoView {
+    let refund_error = Signal::derive(move || credits.refund.value().get().and_then(Result::err));
+    let apply_error = Signal::derive(move || credits.apply.value().get().and_then(Result::err));
+    let credit = format_money(&detail.currency, detail.credit);
+    let id = detail.id.to_string();
+    let apply_id = id.clone();
+    let targets = detail.credit_targets.clone();
+    view! {
+        <section class="panel" data-testid="customer-credit">
+            <h2>"Customer credit: " {credit}</h2>
+            <p class="hint">"A credit note left more than this invoice still owed. Pay it back, or let it settle another invoice of this customer."</p>
+            <ActionForm action=credits.refund attr:class="stacked" attr:novalidate=true>
+                <FormAlert error=refund_error />
+                <input type="hidden" name="id" value=id.clone() />
+                <div class="field">
+                    <label for="refund-on">"Refunded on"</label>
+                    <input id="refund-on" type="date" name="paid_on" value=detail.today.to_string() />
+                </div>
+                <Field label="Amount" name="amount" id="refund-amount" error=refund_error />
+                <Field label="Method" name="method" id="refund-method" hint="Bank transfer, card…" error=refund_error />
+                <Field label="Reference" name="reference" id="refund-reference" error=refund_error />
+                <button type="submit" class="button">"Record refund"</button>
+            </ActionForm>
+            {(!targets.is_empty()).then(|| view! {
+                <ActionForm action=credits.apply attr:class="stacked" attr:novalidate=true>
+                    <FormAlert error=apply_error />
+                    <input type="hidden" name="id" value=apply_id />
+                    <div class="field">
+                        <label for="credit-to">"Apply to invoice"</label>
+                        <select id="credit-to" name="to">
+                            {targets.iter().map(|target| view! {
+                                <option value=target.id.to_string()>{format!("{} (owes {})", target.number, format_money(&detail.currency, target.balance))}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="button">"Apply credit"</button>
+                </ActionForm>
+            })}
         </section>
     }
 }

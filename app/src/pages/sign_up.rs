@@ -1,6 +1,7 @@
 use crate::api::auth::SignUp;
 use crate::components::form::{Field, FormAlert};
 use crate::components::password_meter::PasswordMeter;
+use crate::components::time::BrowserTimeZoneField;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -53,6 +54,7 @@ pub fn SignUpPage() -> impl IntoView {
                     on_input=move |value| set_organization.set(value)
                     error
                 />
+                <BrowserTimeZoneField />
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>
                     "Create account"
                 </button>

@@ -3,6 +3,7 @@
 //! on the member's very next request.
 
 use super::auth::Caller;
+use super::calendar::OrgTimeZone;
 use super::entities::{membership, membership_customer, organization, role};
 use super::errors::internal;
 use crate::domain::{Permission, Permissions, Role};
@@ -78,6 +79,8 @@ pub struct Member {
     /// organization-wide ones when they are limited to some customers.
     pub permissions: Permissions,
     pub limited_to_customers: bool,
+    /// The organization's calendar.
+    pub time_zone: OrgTimeZone,
 }
 
 impl Member {
@@ -88,6 +91,11 @@ impl Member {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// The day it is at `now` where the organization is.
+    pub fn today(&self, now: time::OffsetDateTime) -> time::Date {
+        self.time_zone.today(now)
     }
 
     pub fn is_owner(&self) -> bool {
@@ -178,6 +186,7 @@ pub async fn load(
             role,
             permissions,
             limited_to_customers: membership.limited_to_customers,
+            time_zone: OrgTimeZone::stored(&organization.time_zone),
         },
         organization,
     )))

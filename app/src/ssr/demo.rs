@@ -4,7 +4,7 @@
 //! code, real numbers (the series continue from them) and real seals; the
 //! generated history itself is not in the audit log.
 
-use crate::domain::invoice::{self, Draft, Line, LineTax, PriceMode};
+use crate::domain::invoice::{self, Draft, Line, LineTax, PriceMode, TaxRounding};
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::entities::{
@@ -188,6 +188,7 @@ pub async fn generate(
             let totals = invoice::totals(&Draft {
                 currency: euro,
                 price_mode: PriceMode::Exclusive,
+                tax_rounding: TaxRounding::PerRate,
                 discount_percent: Decimal::ZERO,
                 lines: drafted.clone(),
             })
@@ -213,8 +214,11 @@ pub async fn generate(
                 number: Some(number),
                 currency: "EUR".into(),
                 price_mode: PriceMode::Exclusive.as_str().into(),
+                tax_rounding: TaxRounding::PerRate.as_str().into(),
                 issue_date,
+                issue_date_chosen: true,
                 due_date: issue_date + Duration::days(30),
+                due_date_chosen: true,
                 discount_percent: "0".into(),
                 notes: String::new(),
                 terms: "30 days".into(),
@@ -267,6 +271,7 @@ pub async fn generate(
                     method: "Bank transfer".into(),
                     reference: String::new(),
                     reverses_payment_id: None,
+                    kind: "payment".into(),
                     created_at: now,
                 }));
             }

@@ -164,14 +164,16 @@ pub async fn download(
     let Some(kind) = Kind::parse(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let now = OffsetDateTime::now_utc();
     let member = match download_member(&state, session, Permission::Export).await {
         Ok(member) => member,
         Err(status) => return status.into_response(),
     };
     // All of it at once: only right after the user proved who they are.
     if member.require(kind.read_permission()).is_err()
-        || member.caller.require_recent_confirmation(now).is_err()
+        || member
+            .caller
+            .require_recent_confirmation(OffsetDateTime::now_utc())
+            .is_err()
     {
         return StatusCode::FORBIDDEN.into_response();
     }
@@ -183,6 +185,8 @@ pub async fn download(
         summary: format!("{} as CSV", kind.name()),
         customer_id: None,
     };
+    let now = state.clock.now();
+    let today = member.today(now);
     if audit::record_alone(&state.db, &scope, change, now)
         .await
         .is_err()
@@ -198,18 +202,18 @@ pub async fn download(
             done: false,
             first: true,
         },
-        |mut cursor| async move {
+        move |mut cursor| async move {
             if cursor.done {
                 return None;
             }
-            let chunk = cursor.next_chunk(OffsetDateTime::now_utc().date()).await;
+            let chunk = cursor.next_chunk(today).await;
             Some((chunk, cursor))
         },
     );
     let disposition = format!(
         "attachment; filename=\"ledgerlock-{}-{}.csv\"",
         kind.name(),
-        now.date()
+        today
     );
     let mut response = Body::from_stream(pages).into_response();
     let headers = response.headers_mut();

@@ -2,7 +2,9 @@
 
 pub mod access;
 pub mod auth;
+pub mod calendar;
 pub mod client;
+pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod demo;
@@ -18,6 +20,7 @@ pub mod request;
 pub mod services;
 pub mod session_store;
 pub mod state;
+pub mod sums;
 pub mod tokens;
 
 pub use state::AppState;

@@ -21,7 +21,6 @@ use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::page::PageSettings;
 use krilla::text::{Font, TextDirection};
 use std::sync::{Arc, LazyLock};
-use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -468,17 +467,17 @@ pub async fn download(
     let Ok(id) = id.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let now = OffsetDateTime::now_utc();
     let member = match download_member(&state, session, Permission::InvoicesRead).await {
         Ok(member) => member,
         Err(status) => return status.into_response(),
     };
-    let document = match invoice_views::printable(&state.db, member.tenant(), id, now.date()).await
-    {
-        Ok(document) => document,
-        Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
+    let now = state.clock.now();
+    let document =
+        match invoice_views::printable(&state.db, member.tenant(), id, member.today(now)).await {
+            Ok(document) => document,
+            Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
     let name = document
         .detail
         .number

@@ -109,6 +109,12 @@ impl RequestContext {
     }
 
     /// Where the member's changes come from, for the audit log.
+    /// The time of billing: the state's [`super::clock::Clock`]. Security
+    /// decisions read `OffsetDateTime::now_utc()` instead.
+    pub fn now(&self) -> OffsetDateTime {
+        self.state.clock.now()
+    }
+
     pub fn audit_scope(&self, member: &Member) -> audit::Scope {
         audit::Scope {
             organization_id: member.caller.organization_id,
@@ -116,6 +122,7 @@ impl RequestContext {
             request_id: self.request_id.clone(),
             client_ip: self.client.ip_text().unwrap_or_default(),
             customers: member.customers(),
+            time_zone: member.time_zone.clone(),
         }
     }
 
@@ -198,6 +205,7 @@ pub fn download_scope(
             .to_owned(),
         client_ip: client.and_then(ClientInfo::ip_text).unwrap_or_default(),
         customers: member.customers(),
+        time_zone: member.time_zone.clone(),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct AppState {
     /// The passkey relying party; `None` when the public URL's host is an IP
     /// address, where browsers refuse passkeys.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// The time of billing (see [`super::clock`]).
+    pub clock: super::clock::Clock,
 }
 
 /// Settings the application layer needs (the server owns the rest).

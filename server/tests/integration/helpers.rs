@@ -1,3 +1,4 @@
+use ledgerlock_app::ssr::clock::Clock;
 use ledgerlock_server::{Application, Config};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, HeaderMap, SET_COOKIE};
 use reqwest::{Client, Response, redirect};
@@ -12,6 +13,9 @@ use tempfile::TempDir;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
+    /// The billing clock: the system's, or (from [`TestApp::spawn_at`]) one
+    /// the test moves with `clock.set`.
+    pub clock: Clock,
     pub base: String,
     pub client: Client,
     pub database_url: String,
@@ -96,6 +100,16 @@ impl TestApp {
 
     /// Starts the app with extra `LEDGERLOCK_*` settings.
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
+        Self::spawn_configured(settings, Clock::system()).await
+    }
+
+    /// Starts the app with its billing clock reading `at` (it runs on from
+    /// there; `clock.set` moves it).
+    pub async fn spawn_at(at: time::OffsetDateTime) -> Self {
+        Self::spawn_configured(&[], Clock::starting_at(at)).await
+    }
+
+    async fn spawn_configured(settings: &[(&str, &str)], clock: Clock) -> Self {
         log_buffer();
         let data_dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(&data_dir).await;
@@ -115,7 +129,8 @@ impl TestApp {
         for (name, value) in settings {
             vars.insert((*name).to_owned(), (*value).to_owned());
         }
-        let config = Config::from_sources(None, |name| vars.get(name).cloned()).unwrap();
+        let mut config = Config::from_sources(None, |name| vars.get(name).cloned()).unwrap();
+        config.clock = clock.clone();
         let app = Application::build(config).await.expect("the app starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until(std::future::pending()));
@@ -124,6 +139,7 @@ impl TestApp {
             .build()
             .unwrap();
         Self {
+            clock,
             base,
             client,
             database_url,
@@ -234,6 +250,12 @@ impl TestApp {
     /// their session cookie (`name=value`).
     pub async fn sign_up(&self, email: &str) -> String {
         let cookie = self.sign_up_unconfirmed(email).await;
+        self.confirm_address(email).await;
+        cookie
+    }
+
+    /// Marks `email`'s address confirmed, as opening the emailed link would.
+    async fn confirm_address(&self, email: &str) {
         use ledgerlock_app::ssr::entities::user;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
         user::Entity::update_many()
@@ -245,11 +267,22 @@ impl TestApp {
             .exec(&self.db().await)
             .await
             .unwrap();
-        cookie
     }
 
     /// Signs up a new owner, address not confirmed yet; answers the cookie.
     pub async fn sign_up_unconfirmed(&self, email: &str) -> String {
+        self.sign_up_from(email, "").await
+    }
+
+    /// Signs up a new owner (address confirmed) whose browser reports the
+    /// IANA zone `time_zone`; answers the cookie.
+    pub async fn sign_up_in_zone(&self, email: &str, time_zone: &str) -> String {
+        let cookie = self.sign_up_from(email, time_zone).await;
+        self.confirm_address(email).await;
+        cookie
+    }
+
+    async fn sign_up_from(&self, email: &str, time_zone: &str) -> String {
         let response = self
             .call(
                 "/api/auth/sign_up",
@@ -258,6 +291,7 @@ impl TestApp {
                     ("email", email),
                     ("password", PASSWORD),
                     ("organization", "Acme Trading"),
+                    ("time_zone", time_zone),
                 ],
                 None,
             )

@@ -5,6 +5,7 @@
 
 mod account_security;
 mod auth;
+mod billing;
 mod config;
 mod hardening;
 mod headers;

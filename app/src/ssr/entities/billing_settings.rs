@@ -12,6 +12,8 @@ pub struct Model {
     pub invoice_number_yearly: bool,
     pub credit_note_number_format: String,
     pub credit_note_number_yearly: bool,
+    /// `per_rate` (EN 16931) or `per_line`: see `domain::invoice::TaxRounding`.
+    pub tax_rounding: String,
     pub audit_seq: i64,
     pub audit_head: String,
 }

@@ -13,8 +13,15 @@ pub struct Model {
     pub number: Option<String>,
     pub currency: String,
     pub price_mode: String,
+    /// `per_rate` or `per_line`, fixed at issue and sealed.
+    pub tax_rounding: String,
     pub issue_date: TimeDate,
     pub due_date: TimeDate,
+    /// False while a draft's issue date means "the day it is issued".
+    pub issue_date_chosen: bool,
+    /// False while a draft's due date means "the customer's payment terms
+    /// from the issue date".
+    pub due_date_chosen: bool,
     pub discount_percent: String,
     pub notes: String,
     pub terms: String,

@@ -9,6 +9,8 @@ pub struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
     /// Every member must use a second factor to reach the organization's data.
     pub require_second_factor: bool,
+    /// An IANA time zone name (`Europe/Berlin`): the organization's calendar.
+    pub time_zone: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

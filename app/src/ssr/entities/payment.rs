@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// A payment, or (negative, naming the payment it reverses) its reversal.
+/// A payment, its reversal (negative, naming the payment it reverses), a
+/// refund, or a credit moved between two invoices of one customer.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "payments")]
 pub struct Model {
@@ -13,6 +14,10 @@ pub struct Model {
     pub method: String,
     pub reference: String,
     pub reverses_payment_id: Option<Uuid>,
+    /// `payment`, `reversal`, `refund` (money back to the customer from a
+    /// credit), `credit_applied` (this invoice's credit moved to another) or
+    /// `credit_received` (another invoice's credit settling this one).
+    pub kind: String,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -1,6 +1,7 @@
 //! Signing up, signing in and out, and changing the password.
 
 use crate::api::auth::Viewer;
+use crate::domain::invoice::TaxRounding;
 use crate::domain::{
     Email, NewPassword, OrganizationName, PasswordContext, PersonName, Role, SecurityEventKind,
     normalize_password,
@@ -9,6 +10,7 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access;
 use crate::ssr::auth::{Caller, NO_ORGANIZATION, SessionAuth};
+use crate::ssr::calendar::OrgTimeZone;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{billing_settings, membership, organization, user};
 use crate::ssr::errors::internal;
@@ -34,6 +36,8 @@ pub struct SignUp {
     pub email: Email,
     pub password: NewPassword,
     pub organization: OrganizationName,
+    /// The new organization's calendar (the browser's zone at sign-up).
+    pub time_zone: OrgTimeZone,
 }
 
 /// What a session signed in as `account` holds, under the account's current
@@ -89,7 +93,8 @@ pub async fn sign_up(
     let user_id = Uuid::new_v4();
     let txn = state.db.begin().await.map_err(internal)?;
     let account = insert_user(&txn, user_id, &input.name, &input.email, password_hash, now).await?;
-    let organization_id = found_organization(&txn, user_id, &input.organization, now).await?;
+    let organization_id =
+        found_organization(&txn, user_id, &input.organization, &input.time_zone, now).await?;
     security_log::record(
         &txn,
         SecurityEvent {
@@ -111,11 +116,12 @@ pub async fn sign_up(
 }
 
 /// Within `txn`: a new organization (with its billing settings) owned by
-/// `user_id`. Answers its id.
+/// `user_id`, in `time_zone`, rounding tax as EN 16931 does. Answers its id.
 pub(crate) async fn found_organization(
     txn: &DatabaseTransaction,
     user_id: Uuid,
     name: &OrganizationName,
+    time_zone: &OrgTimeZone,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
     let organization_id = Uuid::new_v4();
@@ -124,12 +130,14 @@ pub(crate) async fn found_organization(
         name: Set(name.as_str().to_owned()),
         created_at: Set(now),
         require_second_factor: Set(false),
+        time_zone: Set(time_zone.name().to_owned()),
     }
     .insert(txn)
     .await
     .map_err(internal)?;
     billing_settings::ActiveModel {
         organization_id: Set(organization_id),
+        tax_rounding: Set(TaxRounding::PerRate.as_str().to_owned()),
         ..Default::default()
     }
     .insert(txn)

@@ -6,6 +6,7 @@
 
 use crate::error::AppError;
 use crate::ssr::access::{CustomerReach, Tenant};
+use crate::ssr::calendar::OrgTimeZone;
 use crate::ssr::entities::{audit_event, billing_settings};
 use crate::ssr::errors::internal;
 use sea_orm::sea_query::Expr;
@@ -14,7 +15,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// The head of an empty chain.
@@ -54,9 +55,16 @@ pub struct Scope {
     pub client_ip: String,
     /// Which customers the actor may reach.
     pub customers: CustomerReach,
+    /// The organization's calendar: document and payment dates are its days.
+    pub time_zone: OrgTimeZone,
 }
 
 impl Scope {
+    /// The organization's day at `now`.
+    pub fn today(&self, now: OffsetDateTime) -> Date {
+        self.time_zone.today(now)
+    }
+
     /// The organization and customers this actor may read and change.
     pub fn tenant(&self) -> Tenant {
         Tenant {

@@ -5,13 +5,13 @@ use crate::api::customers::{CustomerPage, CustomerView};
 use crate::domain::customer::CustomerDetails;
 use crate::error::AppError;
 use crate::ssr::access::{CustomerReach, Tenant};
-use crate::ssr::entities::{customer, membership_customer};
+use crate::ssr::entities::{customer, invoice, membership_customer};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -164,6 +164,27 @@ pub async fn save(
     let (id, change) = match id {
         Some(id) => {
             let existing = find(&txn, scope.tenant(), id).await?;
+            // Each document keeps its currency for good; a customer's
+            // currency is fixed once any document was written for them, so
+            // new ones (and credit notes) cannot silently differ.
+            if existing.currency != details.currency.code() {
+                let documents = invoice::Entity::find()
+                    .filter(invoice::Column::OrganizationId.eq(scope.organization_id))
+                    .filter(invoice::Column::CustomerId.eq(id))
+                    .count(&txn)
+                    .await
+                    .map_err(internal)?;
+                if documents > 0 {
+                    return Err(crate::domain::FieldError::new(
+                        "currency",
+                        format!(
+                            "{} already has documents in {}; add a new customer to bill in another currency.",
+                            existing.name, existing.currency
+                        ),
+                    )
+                    .into());
+                }
+            }
             let summary = changes(&existing, details);
             let mut active: customer::ActiveModel = existing.into();
             fill(&mut active, details);

@@ -8,7 +8,8 @@ use crate::ssr::AppState;
 use crate::ssr::access::{Member, Tenant};
 use crate::ssr::entities::{invoice, membership, organization, payment};
 use crate::ssr::errors::internal;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+use crate::ssr::sums::{joined, split_sum};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
@@ -47,11 +48,6 @@ pub async fn summary(
     })
 }
 
-/// `SUM(expr)` read as an i64 on both engines (PostgreSQL sums BIGINT as NUMERIC).
-fn sum_of(expr: Expr) -> Expr {
-    Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")))
-}
-
 fn first_of_month(date: Date, months_back: u32) -> Date {
     let mut year = date.year();
     let mut month = u8::from(date.month());
@@ -67,17 +63,28 @@ fn first_of_month(date: Date, months_back: u32) -> Date {
         .unwrap_or(date)
 }
 
+/// The first day of the month after `date`'s.
+fn first_of_next_month(date: Date) -> Date {
+    let (year, month) = match date.month() {
+        Month::December => (date.year() + 1, Month::January),
+        month => (date.year(), month.next()),
+    };
+    Date::from_calendar_date(year, month, 1).unwrap_or(Date::MAX)
+}
+
 /// Amounts per currency, as `(currency, minor units)`.
 async fn sums(
     db: &impl ConnectionTrait,
     tenant: Tenant,
     amount: Expr,
     filter: sea_orm::Condition,
-) -> Result<Vec<(String, i64)>, AppError> {
-    let rows: Vec<(String, Option<i64>)> = invoice::Entity::find()
+) -> Result<Vec<(String, i128)>, AppError> {
+    let (billions, rest) = split_sum(amount);
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = invoice::Entity::find()
         .select_only()
         .column(invoice::Column::Currency)
-        .column_as(sum_of(amount), "amount")
+        .column_as(billions, "billions")
+        .column_as(rest, "rest")
         .filter(invoice::Column::OrganizationId.eq(tenant.organization_id))
         .filter(tenant.customers.covers(invoice::Column::CustomerId))
         .filter(filter)
@@ -88,7 +95,7 @@ async fn sums(
         .map_err(internal)?;
     Ok(rows
         .into_iter()
-        .map(|(currency, amount)| (currency, amount.unwrap_or(0)))
+        .map(|(currency, billions, rest)| (currency, joined(billions, rest)))
         .collect())
 }
 
@@ -105,20 +112,21 @@ async fn money(
         .add(C::Kind.eq("invoice"))
         .add(C::IssuedAt.is_not_null())
         .add(C::VoidedAt.is_null());
-    let mut figures: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+    let mut figures: BTreeMap<String, [i128; 3]> = BTreeMap::new();
     for (currency, amount) in sums(db, tenant, balance.clone(), open.clone()).await? {
         figures.entry(currency).or_default()[0] = amount;
     }
     for (currency, amount) in sums(db, tenant, balance, open.add(C::DueDate.lt(today))).await? {
         figures.entry(currency).or_default()[1] = amount;
     }
-    let paid: Vec<(String, Option<i64>)> = payment::Entity::find()
+    // Payments dated this month (a reversal is dated as the payment it
+    // reverses, so it counts against that payment's month).
+    let (billions, rest) = split_sum(Expr::col((payment::Entity, payment::Column::AmountMinor)));
+    let paid: Vec<(String, Option<i64>, Option<i64>)> = payment::Entity::find()
         .select_only()
         .column_as(Expr::col((invoice::Entity, C::Currency)), "currency")
-        .column_as(
-            sum_of(Expr::col((payment::Entity, payment::Column::AmountMinor))),
-            "amount",
-        )
+        .column_as(billions, "billions")
+        .column_as(rest, "rest")
         .join(
             sea_orm::JoinType::InnerJoin,
             payment::Entity::belongs_to(invoice::Entity)
@@ -129,19 +137,20 @@ async fn money(
         .filter(payment::Column::OrganizationId.eq(tenant.organization_id))
         .filter(tenant.customers.covers((invoice::Entity, C::CustomerId)))
         .filter(payment::Column::PaidOn.gte(first_of_month(today, 0)))
+        .filter(payment::Column::PaidOn.lt(first_of_next_month(today)))
         .group_by(Expr::col((invoice::Entity, C::Currency)))
         .into_tuple()
         .all(db)
         .await
         .map_err(internal)?;
-    for (currency, amount) in paid {
-        figures.entry(currency).or_default()[2] = amount.unwrap_or(0);
+    for (currency, billions, rest) in paid {
+        figures.entry(currency).or_default()[2] = joined(billions, rest);
     }
 
     // Invoiced less credited, month by month: twelve range queries on the
     // (organization, kind, issue date) index.
     let mut labels = Vec::with_capacity(12);
-    let mut revenue: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut revenue: BTreeMap<(String, String), i128> = BTreeMap::new();
     for back in (0..12).rev() {
         let start = first_of_month(today, back);
         let label = format!("{}-{:02}", start.year(), u8::from(start.month()));
@@ -165,20 +174,25 @@ async fn money(
         .map(|(code, [outstanding, overdue, paid])| {
             let currency = Currency::parse(&code)
                 .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
-            let months: Vec<(String, rust_decimal::Decimal)> = labels
+            let amount = |minor: i128| {
+                currency
+                    .from_minor_sum(minor)
+                    .map_err(|_| internal(anyhow::anyhow!("a sum beyond any Decimal")))
+            };
+            let months = labels
                 .iter()
                 .map(|label| {
-                    let amount = revenue
+                    let minor = revenue
                         .get(&(code.clone(), label.clone()))
                         .copied()
                         .unwrap_or(0);
-                    (label.clone(), currency.from_minor(amount))
+                    Ok((label.clone(), amount(minor)?))
                 })
-                .collect();
+                .collect::<Result<Vec<_>, AppError>>()?;
             Ok(MoneyFigures {
-                outstanding: currency.from_minor(outstanding),
-                overdue: currency.from_minor(overdue),
-                paid_this_month: currency.from_minor(paid),
+                outstanding: amount(outstanding)?,
+                overdue: amount(overdue)?,
+                paid_this_month: amount(paid)?,
                 revenue_by_month: months,
                 currency: code,
             })

@@ -408,6 +408,8 @@ async fn join(
         request_id: request_id.to_owned(),
         client_ip: client.ip_text().unwrap_or_default(),
         customers: crate::ssr::access::CustomerReach::All,
+        // Joining a team writes no dated documents.
+        time_zone: crate::ssr::calendar::OrgTimeZone::utc(),
     };
     let event = TeamEvent {
         kind: SecurityEventKind::InvitationAccepted,

@@ -1,6 +1,8 @@
 //! Issuing: the next number of the document's series and the seal (its
 //! canonical content and SHA-256), in the transaction that marks it sent.
 
+use crate::domain::FieldError;
+use crate::domain::invoice::{self, TaxRounding};
 use crate::domain::numbering::NumberFormat;
 use crate::error::AppError;
 use crate::ssr::entities::{
@@ -9,16 +11,14 @@ use crate::ssr::entities::{
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope, hex};
 use crate::ssr::services::customers;
-use crate::ssr::services::invoices::{
-    KIND_CREDIT_NOTE, balance_minor, currency_of, find, lines_of,
-};
+use crate::ssr::services::invoices::{KIND_CREDIT_NOTE, currency_of, due_by_terms, find, lines_of};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 /// The next counter of a series; the caller holds the organization's lock.
@@ -58,11 +58,16 @@ async fn next_counter(
 
 /// The document's own content in canonical form: what the seal covers
 /// besides the customer and seller as they were.
+///
+/// `tax_rounding` is present unless it is `per_line`: documents sealed
+/// before the setting existed were all per line and their seals must still
+/// verify; a row whose method was changed afterwards no longer matches its
+/// seal either way.
 pub(crate) fn document_content(
     row: &invoice_entity::Model,
     lines: &[invoice_line::Model],
 ) -> serde_json::Value {
-    json!({
+    let mut content = json!({
         "kind": row.kind,
         "number": row.number,
         "credited_invoice_id": row.credited_invoice_id,
@@ -88,7 +93,69 @@ pub(crate) fn document_content(
             "tax_minor": line.tax_minor,
             "gross_minor": line.gross_minor,
         })).collect::<Vec<_>>(),
-    })
+    });
+    if row.tax_rounding != TaxRounding::PerLine.as_str() {
+        content["tax_rounding"] = json!(row.tax_rounding);
+    }
+    content
+}
+
+/// The dates a document is issued with. VAT rules want numbers in date
+/// order (e.g. Council Directive 2006/112/EC art. 226(2): "a sequential
+/// number"; national rules read it as chronological), so the issue date is
+/// never earlier than that of the last document issued in the series, nor
+/// later than the organization's `today`. An issue date left to the day of
+/// issue is `today`; a due date left to the customer's terms is the issue
+/// date plus their payment days (a credit note's: its issue date).
+async fn issue_dates(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    draft: &invoice_entity::Model,
+    customer: &customer::Model,
+    today: Date,
+) -> Result<(Date, Date), AppError> {
+    let issue_date = if draft.issue_date_chosen {
+        draft.issue_date
+    } else {
+        today
+    };
+    let due_date = if draft.due_date_chosen {
+        draft.due_date
+    } else if draft.kind == KIND_CREDIT_NOTE {
+        issue_date
+    } else {
+        due_by_terms(issue_date, customer)?
+    };
+    invoice::check_dates(issue_date, due_date)?;
+    if issue_date > today {
+        return Err(FieldError::new(
+            "issue_date",
+            format!("The issue date cannot be later than today ({today})."),
+        )
+        .into());
+    }
+    let last = invoice_entity::Entity::find()
+        .filter(invoice_entity::Column::OrganizationId.eq(organization_id))
+        .filter(invoice_entity::Column::Kind.eq(draft.kind.clone()))
+        .filter(invoice_entity::Column::IssuedAt.is_not_null())
+        .order_by_desc(invoice_entity::Column::IssueDate)
+        .one(txn)
+        .await
+        .map_err(internal)?;
+    if let Some(last) = last
+        && issue_date < last.issue_date
+    {
+        return Err(FieldError::new(
+            "issue_date",
+            format!(
+                "Numbers follow dates: {} was issued on {}. Use that date or a later one.",
+                last.number.unwrap_or_default(),
+                last.issue_date
+            ),
+        )
+        .into());
+    }
+    Ok((issue_date, due_date))
 }
 
 /// The sealed content of an issued document (its own content, and the
@@ -137,11 +204,20 @@ pub async fn issue(
                     "The invoice this credit note corrects was voided.".into(),
                 ));
             }
-            if draft.total_minor > balance_minor(&credited) {
+            // What was paid can be credited too: the customer is then owed
+            // a credit (refunded, or applied to another invoice).
+            let creditable = credited.total_minor - credited.credited_minor;
+            if draft.total_minor > creditable {
                 let currency = currency_of(&credited)?;
                 return Err(AppError::Conflict(format!(
-                    "This credit note is more than the invoice's balance due ({}).",
-                    currency.format(currency.from_minor(balance_minor(&credited)))
+                    "This credit note is more than what is left to credit on the invoice ({}).",
+                    currency.format(currency.from_minor(creditable))
+                )));
+            }
+            if draft.currency != credited.currency {
+                return Err(AppError::Conflict(format!(
+                    "A credit note is in its invoice's currency, {}.",
+                    credited.currency
                 )));
             }
             Some(credited)
@@ -161,7 +237,11 @@ pub async fn issue(
     };
     let format = NumberFormat::parse(pattern, yearly)
         .map_err(|error| internal(anyhow::anyhow!("stored number format: {error}")))?;
-    let year = draft.issue_date.year();
+    let customer = customers::find(&txn, scope.tenant(), draft.customer_id).await?;
+    let today = scope.today(now);
+    let (issue_date, due_date) =
+        issue_dates(&txn, scope.organization_id, &draft, &customer, today).await?;
+    let year = issue_date.year();
     let counter = next_counter(
         &txn,
         scope.organization_id,
@@ -171,7 +251,7 @@ pub async fn issue(
     .await?;
     let number = format.format(
         year,
-        u8::from(draft.issue_date.month()),
+        u8::from(issue_date.month()),
         u64::try_from(counter).map_err(internal)?,
     );
 
@@ -190,7 +270,6 @@ pub async fn issue(
             "The number {number} was already used. Change the number format on the Organization page."
         )));
     }
-    let customer = customers::find(&txn, scope.tenant(), draft.customer_id).await?;
     let seller = organization::Entity::find_by_id(scope.organization_id)
         .one(&txn)
         .await
@@ -199,10 +278,18 @@ pub async fn issue(
     let lines = lines_of(&txn, id).await?;
     let mut issued = draft.clone();
     issued.number = Some(number.clone());
+    issued.issue_date = issue_date;
+    issued.due_date = due_date;
+    issued.issue_date_chosen = true;
+    issued.due_date_chosen = true;
     let (content, hash) = seal(&issued, &lines, &customer, &seller, &settings);
     let total = currency_of(&draft)?.format(currency_of(&draft)?.from_minor(draft.total_minor));
     let mut active: invoice_entity::ActiveModel = draft.into();
     active.number = Set(Some(number.clone()));
+    active.issue_date = Set(issue_date);
+    active.due_date = Set(due_date);
+    active.issue_date_chosen = Set(true);
+    active.due_date_chosen = Set(true);
     active.issued_at = Set(Some(now));
     active.sealed_content = Set(Some(content));
     active.seal_hash = Set(Some(hash.clone()));

@@ -1,5 +1,7 @@
 //! Payments on issued invoices: record one, "mark paid" (the balance as a
-//! payment), "mark unpaid" (reversal entries, so history stays).
+//! payment), "mark unpaid" (reversal entries, so history stays), and what a
+//! credit note can leave on a paid invoice: a credit the customer is
+//! refunded, or that settles another of their invoices.
 
 use crate::domain::FieldError;
 use crate::domain::invoice::parse_date;
@@ -39,8 +41,8 @@ pub(crate) async fn payable(
     Ok(row)
 }
 
-/// Stores a payment (or reversal) and the invoice's new paid amount.
-async fn add_payment(
+/// Stores an entry and the invoice's new paid amount.
+pub(crate) async fn add_payment(
     txn: &impl ConnectionTrait,
     invoice: invoice_entity::Model,
     entry: payment::ActiveModel,
@@ -63,19 +65,36 @@ pub struct NewPayment<'a> {
     pub reference: &'a str,
 }
 
-/// A payment, or a reversal (negative, naming the payment it reverses).
-struct Entry<'a> {
-    invoice_id: Uuid,
-    paid_on: Date,
-    amount_minor: i64,
-    method: &'a str,
-    reference: &'a str,
-    reverses: Option<Uuid>,
+/// Money in from the customer.
+pub(crate) const KIND_PAYMENT: &str = "payment";
+/// A payment undone (negative, naming it, dated as it).
+pub(crate) const KIND_REVERSAL: &str = "reversal";
+/// Money back to the customer out of the invoice's credit (negative).
+pub(crate) const KIND_REFUND: &str = "refund";
+/// The invoice's credit moved to another invoice (negative).
+pub(crate) const KIND_CREDIT_APPLIED: &str = "credit_applied";
+/// Another invoice's credit settling this one.
+pub(crate) const KIND_CREDIT_RECEIVED: &str = "credit_received";
+
+/// One entry in an invoice's payments.
+pub(crate) struct Entry<'a> {
+    pub invoice_id: Uuid,
+    pub kind: &'static str,
+    pub paid_on: Date,
+    pub amount_minor: i64,
+    pub method: &'a str,
+    pub reference: &'a str,
+    pub reverses: Option<Uuid>,
 }
 
-fn payment_row(scope: &Scope, entry: Entry<'_>, now: OffsetDateTime) -> payment::ActiveModel {
+pub(crate) fn payment_row(
+    scope: &Scope,
+    entry: Entry<'_>,
+    now: OffsetDateTime,
+) -> payment::ActiveModel {
     let Entry {
         invoice_id,
+        kind,
         paid_on,
         amount_minor,
         method,
@@ -91,8 +110,37 @@ fn payment_row(scope: &Scope, entry: Entry<'_>, now: OffsetDateTime) -> payment:
         method: Set(method.to_owned()),
         reference: Set(reference.to_owned()),
         reverses_payment_id: Set(reverses),
+        kind: Set(kind.to_owned()),
         created_at: Set(now),
     }
+}
+
+/// The date, method and reference of a payment or refund as typed: the
+/// date no later than `today`, the texts short and without control
+/// characters. Errors name the field.
+pub(crate) fn parse_details<'a>(
+    new: &NewPayment<'a>,
+    today: Date,
+) -> Result<(Date, &'a str, &'a str), FieldError> {
+    let paid_on = parse_date(new.paid_on, "paid_on")?;
+    if paid_on > today {
+        return Err(FieldError::new(
+            "paid_on",
+            "A payment cannot be dated in the future.",
+        ));
+    }
+    let method = new.method.trim();
+    if method.chars().count() > 40 || method.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "method",
+            "Use at most 40 characters, e.g. bank transfer.",
+        ));
+    }
+    let reference = new.reference.trim();
+    if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
+        return Err(FieldError::new("reference", "Use at most 200 characters."));
+    }
+    Ok((paid_on, method, reference))
 }
 
 pub async fn record_payment(
@@ -102,17 +150,7 @@ pub async fn record_payment(
     new: &NewPayment<'_>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let paid_on = parse_date(new.paid_on, "paid_on")?;
-    let method = new.method.trim();
-    if method.chars().count() > 40 || method.chars().any(char::is_control) {
-        return Err(
-            FieldError::new("method", "Use at most 40 characters, e.g. bank transfer.").into(),
-        );
-    }
-    let reference = new.reference.trim();
-    if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
-        return Err(FieldError::new("reference", "Use at most 200 characters.").into());
-    }
+    let (paid_on, method, reference) = parse_details(new, scope.today(now))?;
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
@@ -140,6 +178,7 @@ pub async fn record_payment(
         scope,
         Entry {
             invoice_id: id,
+            kind: KIND_PAYMENT,
             paid_on,
             amount_minor,
             method,
@@ -185,7 +224,8 @@ pub async fn mark_paid(
         scope,
         Entry {
             invoice_id: id,
-            paid_on: now.date(),
+            kind: KIND_PAYMENT,
+            paid_on: scope.today(now),
             amount_minor: balance,
             method: "Marked as paid",
             reference: "",
@@ -234,9 +274,11 @@ pub async fn mark_unpaid(
         .iter()
         .filter_map(|entry| entry.reverses_payment_id)
         .collect();
+    // Only the customer's own payments: refunds and credits moved between
+    // invoices are settled money, undone (if ever) by a new entry.
     let open: Vec<&payment::Model> = entries
         .iter()
-        .filter(|entry| entry.reverses_payment_id.is_none() && !reversed.contains(&entry.id))
+        .filter(|entry| entry.kind == KIND_PAYMENT && !reversed.contains(&entry.id))
         .collect();
     if open.is_empty() {
         return Err(AppError::Conflict(
@@ -250,7 +292,9 @@ pub async fn mark_unpaid(
             scope,
             Entry {
                 invoice_id: id,
-                paid_on: now.date(),
+                kind: KIND_REVERSAL,
+                // Counts against the month of the payment it undoes.
+                paid_on: entry.paid_on,
                 amount_minor: -entry.amount_minor,
                 method: "Reversal",
                 reference: &entry.reference,

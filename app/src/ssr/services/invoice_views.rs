@@ -3,8 +3,8 @@
 //! (Writing them is `invoices`.)
 
 use crate::api::invoices::{
-    AuditEntry, InvoiceDetail, InvoiceFilter, InvoicePage, InvoiceRow, LineDetail, LinkedDocument,
-    PaymentView, StatusTotal,
+    AuditEntry, CreditTarget, InvoiceDetail, InvoiceFilter, InvoicePage, InvoiceRow, LineDetail,
+    LinkedDocument, PaymentView, StatusTotal,
 };
 use crate::domain::invoice::{self, PriceMode, parse_date};
 use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
@@ -17,12 +17,15 @@ use crate::ssr::entities::{
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit;
 use crate::ssr::services::customers::{self, lookup_key, starts_with};
+use crate::ssr::services::invoice_credit::credit_minor;
 use crate::ssr::services::invoice_issuing::{document_content, seal_hash};
 use crate::ssr::services::invoices::{
-    KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal, find, lines_of,
+    KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal, due_by_terms,
+    find, lines_of, tax_rounding_of,
 };
+use crate::ssr::sums::{joined, split_sum};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Condition, Expr, SimpleExpr};
+use sea_orm::sea_query::{Condition, Expr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use time::Date;
 use uuid::Uuid;
@@ -70,11 +73,7 @@ fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
 
 /// The condition for the filter's customer, dates and search (status and
 /// page apart): invoices only, never credit notes.
-async fn filter_scope(
-    db: &impl ConnectionTrait,
-    tenant: Tenant,
-    filter: &InvoiceFilter,
-) -> Result<Condition, AppError> {
+fn filter_scope(tenant: Tenant, filter: &InvoiceFilter) -> Result<Condition, AppError> {
     use invoice_entity::Column as C;
     let mut scope = Condition::all()
         .add(C::OrganizationId.eq(tenant.organization_id))
@@ -91,22 +90,21 @@ async fn filter_scope(
     }
     let query = filter.query.trim();
     if !query.is_empty() {
+        // Every matching customer the member may reach, however many: a
+        // subquery on the (organization, name) index, not a capped list.
         let prefix = lookup_key(query);
-        let customer_ids: Vec<Uuid> = customer::Entity::find()
-            .select_only()
+        let matching_customers = Query::select()
             .column(customer::Column::Id)
-            .filter(customer::Column::OrganizationId.eq(tenant.organization_id))
-            .filter(starts_with(customer::Column::NameLookup, &prefix))
-            .limit(500)
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(internal)?;
+            .from(customer::Entity)
+            .and_where(customer::Column::OrganizationId.eq(tenant.organization_id))
+            .and_where(starts_with(customer::Column::NameLookup, &prefix))
+            .cond_where(tenant.customers.covers(customer::Column::Id))
+            .to_owned();
         let number = query.to_uppercase();
         scope = scope.add(
             Condition::any()
                 .add(starts_with(C::Number, &number))
-                .add(C::CustomerId.is_in(customer_ids)),
+                .add(C::CustomerId.in_subquery(matching_customers)),
         );
     }
 
@@ -122,7 +120,7 @@ pub async fn list(
     today: Date,
 ) -> Result<InvoicePage, AppError> {
     use invoice_entity::Column as C;
-    let scope = filter_scope(db, tenant, filter).await?;
+    let scope = filter_scope(tenant, filter)?;
     let mut page = scope.clone();
     if let Some(status) = filter.status {
         page = page.add(status_condition(status, today));
@@ -201,39 +199,77 @@ pub async fn status_totals(
     today: Date,
 ) -> Result<Vec<StatusTotal>, AppError> {
     use invoice_entity::Column as C;
-    let scope = filter_scope(db, tenant, filter).await?;
+    let scope = filter_scope(tenant, filter)?;
     let mut status_totals = Vec::new();
     for status in ALL_STATUSES {
-        let sums: Vec<(String, i64, Option<i64>)> = invoice_entity::Entity::find()
+        let (billions, rest) = split_sum(Expr::col(C::TotalMinor));
+        let sums: Vec<(String, i64, Option<i64>, Option<i64>)> = invoice_entity::Entity::find()
             .select_only()
             .column(C::Currency)
             .column_as(C::Id.count(), "count")
-            // PostgreSQL sums BIGINT as NUMERIC; cast back to read an i64.
-            .column_as(
-                Expr::from(sea_orm::sea_query::Func::cast_as(
-                    sea_orm::sea_query::Func::sum(Expr::col(C::TotalMinor)),
-                    sea_orm::sea_query::Alias::new("BIGINT"),
-                )),
-                "total",
-            )
+            .column_as(billions, "billions")
+            .column_as(rest, "rest")
             .filter(scope.clone().add(status_condition(status, today)))
             .group_by(C::Currency)
             .into_tuple()
             .all(db)
             .await
             .map_err(internal)?;
-        for (code, count, total) in sums {
+        for (code, count, billions, rest) in sums {
             let currency = Currency::parse(&code)
                 .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
+            let total = currency
+                .from_minor_sum(joined(billions, rest))
+                .map_err(|_| internal(anyhow::anyhow!("a sum beyond any Decimal")))?;
             status_totals.push(StatusTotal {
                 status,
                 count: u64::try_from(count).unwrap_or(0),
-                total: currency.from_minor(total.unwrap_or(0)),
+                total,
                 currency: code,
             });
         }
     }
     Ok(status_totals)
+}
+
+/// The customer's other open invoices in `row`'s currency, oldest due first
+/// (at most fifty): where `row`'s credit can go.
+async fn credit_targets(
+    db: &impl ConnectionTrait,
+    tenant: Tenant,
+    row: &invoice_entity::Model,
+) -> Result<Vec<CreditTarget>, AppError> {
+    use invoice_entity::Column as C;
+    use sea_orm::sea_query::ExprTrait;
+    let currency = currency_of(row)?;
+    let open = invoice_entity::Entity::find()
+        .filter(C::OrganizationId.eq(tenant.organization_id))
+        .filter(tenant.customers.covers(C::CustomerId))
+        .filter(C::CustomerId.eq(row.customer_id))
+        .filter(C::Currency.eq(row.currency.clone()))
+        .filter(C::Kind.eq(KIND_INVOICE))
+        .filter(C::IssuedAt.is_not_null())
+        .filter(C::VoidedAt.is_null())
+        .filter(C::Id.ne(row.id))
+        .filter(
+            Expr::col(C::TotalMinor)
+                .sub(Expr::col(C::CreditedMinor))
+                .sub(Expr::col(C::PaidMinor))
+                .gt(0),
+        )
+        .order_by_asc(C::DueDate)
+        .limit(50)
+        .all(db)
+        .await
+        .map_err(internal)?;
+    Ok(open
+        .into_iter()
+        .map(|invoice| CreditTarget {
+            id: invoice.id,
+            number: invoice.number.clone().unwrap_or_default(),
+            balance: currency.from_minor(balance_minor(&invoice)),
+        })
+        .collect())
 }
 
 fn linked(row: &invoice_entity::Model) -> Result<LinkedDocument, AppError> {
@@ -265,7 +301,10 @@ pub async fn detail(
     let customer = customers::find(db, tenant, row.customer_id).await?;
     let entries = payment::Entity::find()
         .filter(payment::Column::InvoiceId.eq(id))
+        // Entries written together (the reversals of "mark unpaid") follow
+        // the dates of what they concern.
         .order_by_asc(payment::Column::CreatedAt)
+        .order_by_asc(payment::Column::PaidOn)
         .order_by_asc(payment::Column::Id)
         .all(db)
         .await
@@ -339,6 +378,23 @@ pub async fn detail(
             gross: currency.from_minor(line.gross_minor),
         });
     }
+    let credit_targets = if credit_minor(&row) > 0 {
+        credit_targets(db, tenant, &row).await?
+    } else {
+        Vec::new()
+    };
+    // A draft's dates left to the day of issue show what issuing today
+    // would give them.
+    let issue_date = if row.issue_date_chosen {
+        row.issue_date
+    } else {
+        today
+    };
+    let due_date = match (row.due_date_chosen, row.kind == KIND_CREDIT_NOTE) {
+        (true, _) => row.due_date,
+        (false, true) => issue_date,
+        (false, false) => due_by_terms(issue_date, &customer)?,
+    };
     Ok(InvoiceDetail {
         id: row.id,
         is_credit_note: row.kind == KIND_CREDIT_NOTE,
@@ -347,9 +403,12 @@ pub async fn detail(
         customer_id: customer.id,
         customer_name: customer.name,
         currency: row.currency.clone(),
-        issue_date: row.issue_date,
-        due_date: row.due_date,
+        issue_date,
+        issue_date_chosen: row.issue_date_chosen,
+        due_date,
+        due_date_chosen: row.due_date_chosen,
         price_mode: PriceMode::parse(&row.price_mode).unwrap_or_default(),
+        tax_rounding: tax_rounding_of(&row.tax_rounding)?,
         discount_percent: decimal(&row.discount_percent)?,
         notes: row.notes.clone(),
         terms: row.terms.clone(),
@@ -366,6 +425,7 @@ pub async fn detail(
                 id: entry.id,
                 paid_on: entry.paid_on,
                 amount: currency.from_minor(entry.amount_minor),
+                kind: entry.kind.clone(),
                 method: entry.method.clone(),
                 reference: entry.reference.clone(),
                 reversed: reversed.contains(&entry.id),
@@ -378,6 +438,9 @@ pub async fn detail(
         void_reason: row.void_reason.clone(),
         lines: line_details,
         history,
+        today,
+        credit: currency.from_minor(credit_minor(&row)),
+        credit_targets,
     })
 }
 

@@ -7,12 +7,14 @@
 //! `invoice_payments`; reading (lists, one document, print) is
 //! `invoice_views`.
 
-use crate::api::invoices::InvoiceForm;
+use crate::api::invoices::{DocumentDefaults, InvoiceForm};
 use crate::domain::FieldError;
-use crate::domain::invoice::{self, Draft, Line, LineInput, LineTax, PriceMode, parse_date};
+use crate::domain::invoice::{
+    self, Draft, Line, LineInput, LineTax, PriceMode, TaxRounding, parse_date,
+};
 use crate::domain::money::{Currency, Overflow};
 use crate::error::AppError;
-use crate::ssr::access::Tenant;
+use crate::ssr::access::{Member, Tenant};
 use crate::ssr::entities::{customer, invoice as invoice_entity, invoice_line};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
@@ -83,8 +85,13 @@ struct Prepared {
     customer: customer::Model,
     currency: Currency,
     issue_date: Date,
+    /// False when the issue date was left to the day of issue.
+    issue_date_chosen: bool,
     due_date: Date,
+    /// False when the due date was left to the customer's payment terms.
+    due_date_chosen: bool,
     price_mode: PriceMode,
+    tax_rounding: TaxRounding,
     discount_percent: Decimal,
     notes: String,
     terms: String,
@@ -92,11 +99,53 @@ struct Prepared {
     totals: invoice::Totals,
 }
 
+/// The stored method of tax rounding (an organization's or a document's).
+pub(crate) fn tax_rounding_of(stored: &str) -> Result<TaxRounding, AppError> {
+    TaxRounding::parse(stored)
+        .ok_or_else(|| internal(anyhow::anyhow!("stored tax rounding {stored}")))
+}
+
+pub async fn editor_defaults(
+    db: &DatabaseConnection,
+    member: &Member,
+    now: OffsetDateTime,
+) -> Result<DocumentDefaults, AppError> {
+    let settings = audit::settings(db, member.caller.organization_id).await?;
+    Ok(DocumentDefaults {
+        today: member.today(now),
+        time_zone: member.time_zone.name().to_owned(),
+        tax_rounding: tax_rounding_of(&settings.tax_rounding)?,
+    })
+}
+
+/// The due date by the customer's payment terms: `issue_date` plus their
+/// days (net 14 from 2026-10-20 is 2026-11-03).
+pub(crate) fn due_by_terms(issue_date: Date, customer: &customer::Model) -> Result<Date, AppError> {
+    issue_date
+        .checked_add(time::Duration::days(i64::from(customer.payment_terms_days)))
+        .ok_or_else(|| FieldError::new("due_date", "Enter a date as YYYY-MM-DD.").into())
+}
+
+/// What a draft is held to besides its own content.
+struct DraftRules {
+    tax_rounding: TaxRounding,
+    /// A credit note's: its invoice's currency.
+    credited_currency: Option<String>,
+    /// The organization's day: the issue date until the document is issued,
+    /// when none was chosen.
+    today: Date,
+}
+
+/// Parses and computes a draft. An empty issue date means "the day it is
+/// issued" (`rules.today` until then); an empty due date is the issue date
+/// plus the customer's payment terms.
 async fn prepare(
     db: &impl ConnectionTrait,
     tenant: Tenant,
     form: &InvoiceForm,
+    rules: &DraftRules,
 ) -> Result<Prepared, AppError> {
+    let (tax_rounding, today) = (rules.tax_rounding, rules.today);
     let customer_id = form
         .customer_id
         .ok_or_else(|| FieldError::new("customer_id", "Choose a customer."))?;
@@ -107,15 +156,36 @@ async fn prepare(
         return Err(FieldError::new("customer_id", "This customer is archived.").into());
     }
     let currency = Currency::parse(&form.currency)?;
-    if currency.code() != customer.currency {
-        return Err(FieldError::new(
-            "currency",
-            format!("{} is billed in {}.", customer.name, customer.currency),
-        )
-        .into());
+    match &rules.credited_currency {
+        Some(code) if currency.code() != code => {
+            return Err(FieldError::new(
+                "currency",
+                format!("A credit note is in its invoice's currency, {code}."),
+            )
+            .into());
+        }
+        Some(_) => {}
+        None if currency.code() != customer.currency => {
+            return Err(FieldError::new(
+                "currency",
+                format!("{} is billed in {}.", customer.name, customer.currency),
+            )
+            .into());
+        }
+        None => {}
     }
-    let issue_date = parse_date(&form.issue_date, "issue_date")?;
-    let due_date = parse_date(&form.due_date, "due_date")?;
+    let issue_date_chosen = !form.issue_date.trim().is_empty();
+    let issue_date = if issue_date_chosen {
+        parse_date(&form.issue_date, "issue_date")?
+    } else {
+        today
+    };
+    let due_date_chosen = !form.due_date.trim().is_empty();
+    let due_date = if due_date_chosen {
+        parse_date(&form.due_date, "due_date")?
+    } else {
+        due_by_terms(issue_date, &customer)?
+    };
     invoice::check_dates(issue_date, due_date)?;
     let discount_percent = invoice::parse_percent(&form.discount_percent, "discount_percent")?;
     invoice::check_line_count(form.lines.len())?;
@@ -148,20 +218,22 @@ async fn prepare(
     let draft = Draft {
         currency,
         price_mode: form.price_mode,
+        tax_rounding,
         discount_percent,
         lines: lines.iter().map(|(line, _)| line.clone()).collect(),
     };
     let totals = invoice::totals(&draft).map_err(|Overflow| too_large())?;
-    // Every stored amount must fit its column.
-    currency
-        .to_minor(totals.total)
-        .map_err(|Overflow| too_large())?;
+    // Every stored amount fits its column, and sums of them stay far inside.
+    invoice::check_total(currency, totals.total)?;
     Ok(Prepared {
         customer,
         currency,
         issue_date,
+        issue_date_chosen,
         due_date,
+        due_date_chosen,
         price_mode: form.price_mode,
+        tax_rounding,
         discount_percent,
         notes: bounded_text(&form.notes, "notes")?,
         terms: bounded_text(&form.terms, "terms")?,
@@ -229,7 +301,10 @@ fn apply(
     active.customer_id = Set(prepared.customer.id);
     active.currency = Set(prepared.currency.code().to_owned());
     active.price_mode = Set(prepared.price_mode.as_str().to_owned());
+    active.tax_rounding = Set(prepared.tax_rounding.as_str().to_owned());
     active.issue_date = Set(prepared.issue_date);
+    active.issue_date_chosen = Set(prepared.issue_date_chosen);
+    active.due_date_chosen = Set(prepared.due_date_chosen);
     active.due_date = Set(prepared.due_date);
     active.discount_percent = Set(prepared.discount_percent.normalize().to_string());
     active.notes = Set(prepared.notes.clone());
@@ -258,14 +333,36 @@ pub async fn save_draft(
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
     let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    let prepared = prepare(&txn, scope.tenant(), form).await?;
-    let (id, action) = match id {
+    let settings = audit::lock(&txn, scope.organization_id).await?;
+    let existing = match id {
         Some(id) => {
             let existing = find(&txn, scope.tenant(), id).await?;
             if existing.issued_at.is_some() || existing.voided_at.is_some() {
                 return Err(sealed_error());
             }
+            Some(existing)
+        }
+        None => None,
+    };
+    // A credit note mirrors its invoice: same currency (whatever the
+    // customer's is now) and the same tax rounding.
+    let credited = match existing.as_ref().and_then(|row| row.credited_invoice_id) {
+        Some(invoice_id) => Some(find(&txn, scope.tenant(), invoice_id).await?),
+        None => None,
+    };
+    let rules = DraftRules {
+        tax_rounding: tax_rounding_of(
+            credited
+                .as_ref()
+                .map_or(&settings.tax_rounding, |invoice| &invoice.tax_rounding),
+        )?,
+        credited_currency: credited.as_ref().map(|invoice| invoice.currency.clone()),
+        today: scope.today(now),
+    };
+    let prepared = prepare(&txn, scope.tenant(), form, &rules).await?;
+    let (id, action) = match existing {
+        Some(existing) => {
+            let id = existing.id;
             if existing.credited_invoice_id.is_some()
                 && existing.customer_id != prepared.customer.id
             {
@@ -446,7 +543,7 @@ pub async fn start_credit_note(
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), invoice_id).await?;
     let id = Uuid::new_v4();
-    let today = now.date();
+    let today = scope.today(now);
     let copy = invoice_entity::ActiveModel {
         id: Set(id),
         organization_id: Set(scope.organization_id),
@@ -456,8 +553,13 @@ pub async fn start_credit_note(
         number: Set(None),
         currency: Set(invoice.currency.clone()),
         price_mode: Set(invoice.price_mode.clone()),
+        // The credit note's lines are the invoice's, so are its amounts.
+        tax_rounding: Set(invoice.tax_rounding.clone()),
         issue_date: Set(today),
+        issue_date_chosen: Set(false),
         due_date: Set(today),
+        // A credit note is not paid by its customer: due when issued.
+        due_date_chosen: Set(false),
         discount_percent: Set(invoice.discount_percent.clone()),
         notes: Set(format!(
             "Credit note for invoice {}",

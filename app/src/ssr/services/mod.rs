@@ -12,6 +12,7 @@ pub mod email_confirmation;
 pub mod guesses;
 pub mod identity;
 pub mod invitations;
+pub mod invoice_credit;
 pub mod invoice_issuing;
 pub mod invoice_payments;
 pub mod invoice_views;

@@ -2,14 +2,17 @@
 
 use crate::api::organization::{BillingSettings, OrganizationSecurity};
 use crate::domain::SecurityEventKind;
+use crate::domain::invoice::TaxRounding;
 use crate::domain::numbering::NumberFormat;
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access::Member;
+use crate::ssr::calendar::{self, OrgTimeZone};
 use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::organization;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
+use crate::ssr::services::invoices::tax_rounding_of;
 use crate::ssr::services::second_factor;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
@@ -73,9 +76,13 @@ pub async fn set_second_factor_policy(
 }
 
 pub async fn billing(state: &AppState, member: &Member) -> Result<BillingSettings, AppError> {
-    organization_of(state, member).await?;
+    let organization = organization_of(state, member).await?;
     let settings = audit::settings(&state.db, member.caller.organization_id).await?;
     Ok(BillingSettings {
+        tax_rounding: tax_rounding_of(&settings.tax_rounding)?,
+        time_zone: organization.time_zone,
+        time_zones: calendar::zone_names(),
+        may_change_time_zone: member.is_owner(),
         address: settings.address,
         tax_id: settings.tax_id,
         invoice_number_format: settings.invoice_number_format,
@@ -90,6 +97,8 @@ pub struct NewBilling<'a> {
     pub tax_id: &'a str,
     pub invoice: &'a NumberFormat,
     pub credit_note: &'a NumberFormat,
+    /// `None` keeps the current method.
+    pub tax_rounding: Option<TaxRounding>,
 }
 
 pub async fn save_billing(
@@ -102,8 +111,12 @@ pub async fn save_billing(
     organization_of(state, member).await?;
     let txn = state.db.begin().await.map_err(internal)?;
     let settings = audit::lock(&txn, member.caller.organization_id).await?;
+    let tax_rounding = match new.tax_rounding {
+        Some(method) => method,
+        None => tax_rounding_of(&settings.tax_rounding)?,
+    };
     let summary = format!(
-        "invoices {} ({}), credit notes {} ({})",
+        "invoices {} ({}), credit notes {} ({}), tax rounded {}",
         new.invoice.pattern(),
         if new.invoice.yearly_reset() {
             "yearly"
@@ -116,6 +129,7 @@ pub async fn save_billing(
         } else {
             "continuous"
         },
+        tax_rounding.as_str(),
     );
     let mut active: crate::ssr::entities::billing_settings::ActiveModel = settings.into();
     active.address = Set(new.address.to_owned());
@@ -124,9 +138,43 @@ pub async fn save_billing(
     active.invoice_number_yearly = Set(new.invoice.yearly_reset());
     active.credit_note_number_format = Set(new.credit_note.pattern().to_owned());
     active.credit_note_number_yearly = Set(new.credit_note.yearly_reset());
+    active.tax_rounding = Set(tax_rounding.as_str().to_owned());
     active.update(&txn).await.map_err(internal)?;
     let change = Change {
         action: "settings.billing_changed",
+        object_type: "organization",
+        object_id: member.caller.organization_id,
+        summary,
+        customer_id: None,
+    };
+    audit::record(&txn, scope, change, now).await?;
+    txn.commit().await.map_err(internal)
+}
+
+/// Moves the organization to `zone` (owners only; an admin is `Forbidden`).
+/// An audit event records the old and new zone.
+pub async fn set_time_zone(
+    state: &AppState,
+    member: &Member,
+    scope: &Scope,
+    zone: &OrgTimeZone,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if !member.is_owner() {
+        return Err(AppError::Forbidden);
+    }
+    let organization = organization_of(state, member).await?;
+    if organization.time_zone == zone.name() {
+        return Ok(());
+    }
+    let txn = state.db.begin().await.map_err(internal)?;
+    audit::lock(&txn, member.caller.organization_id).await?;
+    let summary = format!("from {} to {}", organization.time_zone, zone.name());
+    let mut active: organization::ActiveModel = organization.into();
+    active.time_zone = Set(zone.name().to_owned());
+    active.update(&txn).await.map_err(internal)?;
+    let change = Change {
+        action: "settings.time_zone_changed",
         object_type: "organization",
         object_id: member.caller.organization_id,
         summary,

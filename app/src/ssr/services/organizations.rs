@@ -51,12 +51,19 @@ pub async fn create(
     db: &DatabaseConnection,
     caller: &Caller,
     name: &OrganizationName,
+    time_zone: &crate::ssr::calendar::OrgTimeZone,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
     let txn = db.begin().await.map_err(internal)?;
-    let organization_id =
-        crate::ssr::services::accounts::found_organization(&txn, caller.user_id, name, now).await?;
+    let organization_id = crate::ssr::services::accounts::found_organization(
+        &txn,
+        caller.user_id,
+        name,
+        time_zone,
+        now,
+    )
+    .await?;
     security_log::record(
         &txn,
         SecurityEvent {
