@@ -29,24 +29,30 @@ const SIGNED_IN = [
   '/app/team/access',
 ];
 
-async function visitAll(page, paths) {
+async function visitAll(page, problems, paths) {
   for (const path of paths) {
     const started = Date.now();
+    const before = problems.length;
     await page.goto(path);
     await hydrated(page).catch(() => {
       throw new Error(`${path} did not hydrate within ${HYDRATION_TIMEOUT_MS} ms`);
     });
     const elapsed = Date.now() - started;
     assert.ok(elapsed < HYDRATION_TIMEOUT_MS, `${path} hydrated after ${elapsed} ms`);
+    // Name the page whose console was not clean (the check on closing the
+    // context would not say which).
+    await page.waitForLoadState('networkidle');
+    const fresh = problems.slice(before).filter((problem) => !/status of 4\d\d/.test(problem));
+    assert.deepEqual(fresh, [], `${path} logged to the console`);
   }
 }
 
 test('every page hydrates within 10 s with a clean console, signed out and signed in', async () => {
-  const { context, page } = await openPage(browser);
-  await visitAll(page, SIGNED_OUT);
+  const { context, page, problems } = await openPage(browser);
+  await visitAll(page, problems, SIGNED_OUT);
 
   await signUpViaApi(page, uniqueEmail());
-  await visitAll(page, SIGNED_IN);
+  await visitAll(page, problems, SIGNED_IN);
   await context.close();
 });
 
