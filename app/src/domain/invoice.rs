@@ -443,11 +443,20 @@ pub fn parse_line(
     })
 }
 
-/// A date typed as `YYYY-MM-DD` (what `<input type="date">` sends).
+/// A date typed as `YYYY-MM-DD` (what `<input type="date">` sends), in the
+/// years 1900 to 9999: four-digit years sort as text on every engine, so
+/// "the last issued document" is always the latest date.
 pub fn parse_date(text: &str, field: &'static str) -> Result<Date, FieldError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text.trim(), &format)
-        .map_err(|_| FieldError::new(field, "Enter a date as YYYY-MM-DD."))
+    let date = Date::parse(text.trim(), &format)
+        .map_err(|_| FieldError::new(field, "Enter a date as YYYY-MM-DD."))?;
+    if !(1900..=9999).contains(&date.year()) {
+        return Err(FieldError::new(
+            field,
+            "Enter a date between 1900 and 9999.",
+        ));
+    }
+    Ok(date)
 }
 
 /// The dates' rule: due on or after issue.
@@ -703,6 +712,19 @@ mod tests {
             "lines[0].discount_percent"
         );
         assert!(parse_line(0, &input("1.5", "12,50"), None).is_ok());
+    }
+
+    #[test]
+    fn dates_outside_four_digit_years_are_refused() {
+        for text in ["-0002-01-01", "0000-01-01", "1899-12-31", "+10000-01-01"] {
+            assert_eq!(
+                parse_date(text, "issue_date").unwrap_err().field,
+                "issue_date",
+                "{text}"
+            );
+        }
+        assert!(parse_date("1900-01-01", "issue_date").is_ok());
+        assert!(parse_date("9999-12-31", "issue_date").is_ok());
     }
 
     #[test]

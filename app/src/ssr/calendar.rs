@@ -28,6 +28,9 @@ impl OrgTimeZone {
         }
         let zone = TimeZone::get(name).map_err(|_| unknown())?;
         let name = zone.iana_name().unwrap_or(name).to_owned();
+        if !offered(&name) {
+            return Err(unknown());
+        }
         Ok(Self { name, zone })
     }
 
@@ -100,13 +103,25 @@ impl OrgTimeZone {
     }
 }
 
-/// Every IANA zone name the server knows, sorted: what the time zone
-/// choosers offer.
+/// Whether people may choose `name`: `UTC`, or an `Area/Location` name.
+/// Not the database's names for the host's own zone (`localtime`,
+/// `posixrules`), nor `Factory`, `Etc/Unknown`, or the `posix/` and
+/// `right/` copies of the database.
+fn offered(name: &str) -> bool {
+    name == "UTC"
+        || (name.contains('/')
+            && name != "Etc/Unknown"
+            && !name.starts_with("posix/")
+            && !name.starts_with("right/"))
+}
+
+/// Every IANA zone name the server knows and offers, sorted: what the time
+/// zone choosers list.
 pub fn zone_names() -> Vec<String> {
     let mut names: Vec<String> = jiff::tz::db()
         .available()
         .map(|name| name.as_str().to_owned())
-        .filter(|name| !name.starts_with("posix/") && !name.starts_with("right/"))
+        .filter(|name| offered(name))
         .collect();
     names.sort();
     names.dedup();
@@ -151,7 +166,16 @@ mod tests {
 
     #[test]
     fn unknown_names_are_refused_with_the_field() {
-        for name in ["", "Mars/Olympus_Mons", "../../etc/passwd", &"A".repeat(65)] {
+        for name in [
+            "",
+            "Mars/Olympus_Mons",
+            "../../etc/passwd",
+            &"A".repeat(65),
+            "localtime",
+            "posixrules",
+            "Factory",
+            "Etc/Unknown",
+        ] {
             assert_eq!(OrgTimeZone::parse(name).unwrap_err().field, "time_zone");
         }
         assert_eq!(OrgTimeZone::stored("Nowhere/Land").name(), "UTC");
@@ -163,5 +187,11 @@ mod tests {
         assert!(names.iter().any(|name| name == "Europe/Berlin"));
         assert!(names.iter().any(|name| name == "Pacific/Auckland"));
         assert!(names.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(names.iter().any(|name| name == "UTC"));
+        assert!(
+            !names
+                .iter()
+                .any(|name| name == "localtime" || name == "Factory")
+        );
     }
 }

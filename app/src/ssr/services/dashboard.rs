@@ -105,9 +105,14 @@ async fn money(
     today: Date,
 ) -> Result<Vec<MoneyFigures>, AppError> {
     use invoice::Column as C;
-    let balance = Expr::col(C::TotalMinor)
+    // What each invoice still asks for: a customer's credit on one invoice
+    // (a credit note on a paid invoice) does not cancel what another owes.
+    let owed = Expr::col(C::TotalMinor)
         .sub(Expr::col(C::CreditedMinor))
         .sub(Expr::col(C::PaidMinor));
+    let balance = Expr::Case(Box::new(
+        Expr::case(owed.clone().gt(0), owed).finally(Expr::val(0)),
+    ));
     let open = sea_orm::Condition::all()
         .add(C::Kind.eq("invoice"))
         .add(C::IssuedAt.is_not_null())

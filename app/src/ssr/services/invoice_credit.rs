@@ -8,7 +8,7 @@
 use crate::domain::FieldError;
 use crate::domain::money::{Overflow, parse_decimal};
 use crate::error::AppError;
-use crate::ssr::entities::invoice as invoice_entity;
+use crate::ssr::entities::{invoice as invoice_entity, payment};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::invoice_payments::{
@@ -17,9 +17,28 @@ use crate::ssr::services::invoice_payments::{
 };
 use crate::ssr::services::invoices::{balance_minor, currency_of};
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Whether some of the credit on invoice `id` left it: refunded, or moved to
+/// another invoice. Such money is settled: the payments it came from cannot
+/// be reversed, nor the credit notes that made it voided.
+pub(crate) async fn credit_paid_out(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<bool, AppError> {
+    let entries = payment::Entity::find()
+        .filter(payment::Column::InvoiceId.eq(id))
+        .filter(payment::Column::Kind.is_in([KIND_REFUND, KIND_CREDIT_APPLIED]))
+        .count(txn)
+        .await
+        .map_err(internal)?;
+    Ok(entries > 0)
+}
 
 /// The customer's credit on `invoice`, in minor units (zero when it owes).
 pub(crate) fn credit_minor(invoice: &invoice_entity::Model) -> i64 {

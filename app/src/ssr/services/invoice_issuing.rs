@@ -147,9 +147,10 @@ async fn issue_dates(
     {
         return Err(FieldError::new(
             "issue_date",
+            // The date only: the document may be a customer's this member
+            // cannot see.
             format!(
-                "Numbers follow dates: {} was issued on {}. Use that date or a later one.",
-                last.number.unwrap_or_default(),
+                "Numbers follow dates: the last document of this series was issued on {}. Use that date or a later one.",
                 last.issue_date
             ),
         )

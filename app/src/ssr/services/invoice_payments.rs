@@ -11,6 +11,7 @@ use crate::ssr::access::Tenant;
 use crate::ssr::entities::{invoice as invoice_entity, payment};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
+use crate::ssr::services::invoice_credit::credit_paid_out;
 use crate::ssr::services::invoices::{KIND_INVOICE, balance_minor, currency_of, find};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -264,6 +265,12 @@ pub async fn mark_unpaid(
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
+    if credit_paid_out(&txn, id).await? {
+        return Err(AppError::Conflict(
+            "Part of this invoice's credit was refunded or applied to another invoice: its payments stay."
+                .into(),
+        ));
+    }
     let entries = payment::Entity::find()
         .filter(payment::Column::InvoiceId.eq(id))
         .order_by_asc(payment::Column::CreatedAt)

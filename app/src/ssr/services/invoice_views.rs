@@ -64,10 +64,12 @@ fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
             .add(open)
             .add(C::DueDate.gte(today))
             .add(C::PaidMinor.gt(0)),
+        // As `InvoiceStatus::derive`: nothing (net) paid is unpaid, refunds
+        // beyond payments included.
         InvoiceStatus::Unpaid => issued
             .add(open)
             .add(C::DueDate.gte(today))
-            .add(C::PaidMinor.eq(0)),
+            .add(C::PaidMinor.lte(0)),
     }
 }
 

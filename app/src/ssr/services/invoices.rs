@@ -19,6 +19,7 @@ use crate::ssr::entities::{customer, invoice as invoice_entity, invoice_line};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::customers;
+use crate::ssr::services::invoice_credit::credit_paid_out;
 use crate::ssr::services::invoice_payments::payable;
 use crate::ssr::services::products::tax_rate_of;
 use rust_decimal::Decimal;
@@ -504,6 +505,13 @@ pub async fn void(
     }
     if let Some(credited_id) = row.credited_invoice_id {
         let credited = find(&txn, scope.tenant(), credited_id).await?;
+        // Voiding would put back a debt whose credit was already paid out.
+        if credit_paid_out(&txn, credited_id).await? {
+            return Err(AppError::Conflict(
+                "The credit on its invoice was refunded or applied to another invoice; correct it with a new document instead."
+                    .into(),
+            ));
+        }
         let remaining = credited.credited_minor - row.total_minor;
         let mut active: invoice_entity::ActiveModel = credited.into();
         active.credited_minor = Set(remaining);

@@ -1,6 +1,7 @@
 //! Organization-wide settings: the two-step rule and billing identity.
 
 use crate::api::organization::{BillingSettings, OrganizationSecurity};
+use crate::domain::FieldError;
 use crate::domain::SecurityEventKind;
 use crate::domain::invoice::TaxRounding;
 use crate::domain::numbering::NumberFormat;
@@ -9,13 +10,15 @@ use crate::ssr::AppState;
 use crate::ssr::access::Member;
 use crate::ssr::calendar::{self, OrgTimeZone};
 use crate::ssr::client::ClientInfo;
-use crate::ssr::entities::organization;
+use crate::ssr::entities::{invoice, organization};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::invoices::tax_rounding_of;
 use crate::ssr::services::second_factor;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use time::OffsetDateTime;
 
 /// The member's organization. (The server functions have checked the
@@ -169,6 +172,28 @@ pub async fn set_time_zone(
     }
     let txn = state.db.begin().await.map_err(internal)?;
     audit::lock(&txn, member.caller.organization_id).await?;
+    // A zone where the last issue date has not come yet would refuse every
+    // new document (numbers follow dates) until it does.
+    let last_issued = invoice::Entity::find()
+        .filter(invoice::Column::OrganizationId.eq(member.caller.organization_id))
+        .filter(invoice::Column::IssuedAt.is_not_null())
+        .order_by_desc(invoice::Column::IssueDate)
+        .one(&txn)
+        .await
+        .map_err(internal)?;
+    if let Some(last) = last_issued
+        && last.issue_date > zone.today(now)
+    {
+        return Err(FieldError::new(
+            "time_zone",
+            format!(
+                "A document was issued on {}, a day that has not begun in {} yet. Change the zone from that day on.",
+                last.issue_date,
+                zone.name()
+            ),
+        )
+        .into());
+    }
     let summary = format!("from {} to {}", organization.time_zone, zone.name());
     let mut active: organization::ActiveModel = organization.into();
     active.time_zone = Set(zone.name().to_owned());

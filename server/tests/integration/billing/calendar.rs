@@ -95,7 +95,7 @@ async fn chosen_issue_dates_keep_numbers_in_date_order() {
     assert_eq!(refused.status(), 422);
     let body = json_of(refused).await.to_string();
     assert!(
-        body.contains("issue_date") && body.contains("INV-2026-0001"),
+        body.contains("issue_date") && body.contains("2026-10-15"),
         "{body}"
     );
 
@@ -172,4 +172,34 @@ async fn the_zone_comes_from_the_browser_and_only_owners_change_it() {
     );
     assert_eq!(save(owner.clone(), "Europe/Paris").await.status(), 200);
     assert_eq!(billing(owner).await["time_zone"], "Europe/Paris");
+}
+
+#[tokio::test]
+async fn a_zone_where_the_last_issue_date_has_not_begun_is_refused() {
+    // 2026-11-30 12:00 UTC is already 2026-12-01 on Kiritimati (UTC+14).
+    let app = TestApp::spawn_at(datetime!(2026-11-30 12:00 UTC)).await;
+    let books = books_in_zone(&app, "Pacific/Kiritimati").await;
+    let id = draft_dated(&app, &books, "", "").await;
+    issued_number(&app, &books, &id).await;
+    assert_eq!(detail(&app, &books, &id).await["issue_date"], "2026-12-01");
+    let set = |zone: &'static str| {
+        let (app, books) = (&app, &books);
+        async move {
+            app.call(
+                "/api/organization/time_zone",
+                &[("time_zone", zone)],
+                Some(&books.cookie),
+            )
+            .await
+        }
+    };
+    // In Pago Pago (UTC-11) it is still 2026-11-30: every issue would be
+    // refused until the 1st.
+    let refused = set("Pacific/Pago_Pago").await;
+    assert_eq!(refused.status(), 422);
+    assert!(json_of(refused).await.to_string().contains("2026-12-01"));
+    for name in ["localtime", "Factory", "posixrules"] {
+        assert_eq!(set(name).await.status(), 422, "{name} is not a place");
+    }
+    assert_eq!(set("Asia/Tokyo").await.status(), 200);
 }

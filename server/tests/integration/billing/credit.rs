@@ -87,6 +87,45 @@ async fn a_paid_invoice_can_be_credited_and_the_credit_refunded() {
     assert_eq!(kinds, vec!["payment", "refund"]);
     let refused = refund("1").await;
     assert_eq!(refused.status(), 409, "no credit is left");
+
+    // Money paid out of the credit is settled: the payment it came from is
+    // not reversed, nor the credit note that made it voided (either would
+    // let the cycle pay out the same credit again).
+    let unpaid = app
+        .call(
+            "/api/invoices/mark_unpaid",
+            &[("id", &id)],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(unpaid.status(), 409);
+    let note = shown["credit_notes"][0]["id"].as_str().unwrap().to_owned();
+    let void = app
+        .call(
+            "/api/invoices/void",
+            &[("id", &note), ("reason", "issued by mistake")],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(void.status(), 409);
+    assert_eq!(detail(&app, &books, &id).await["balance"], "0.00");
+}
+
+#[tokio::test]
+async fn one_customers_credit_does_not_hide_what_another_invoice_owes() {
+    let app = TestApp::spawn_at(datetime!(2026-11-30 12:00 UTC)).await;
+    let books = open_books(&app).await;
+    paid_and_credited(&app, &books).await;
+    let owing = draft_dated(&app, &books, "2026-11-30", "2026-11-30").await;
+    issued_number(&app, &books, &owing).await;
+    app.clock.set(datetime!(2026-12-05 12:00 UTC));
+    let figures = json_of(
+        app.call("/api/dashboard/summary", &[], Some(&books.cookie))
+            .await,
+    )
+    .await;
+    assert_eq!(figures["money"][0]["outstanding"], "119.00");
+    assert_eq!(figures["money"][0]["overdue"], "119.00");
 }
 
 #[tokio::test]
