@@ -279,12 +279,14 @@ async fn expired_revoked_and_replaced_invitations_are_refused() {
                 .status()
         }
     };
-    assert_eq!(preview(first_token).await, 410);
+    assert_eq!(preview(first_token.clone()).await, 410);
+    // The other link (two mails written within the file system's timestamp
+    // granularity cannot be told apart by time).
     let token = app
         .mail_to(&email)
         .iter()
         .map(|message| reset_token(message))
-        .next_back()
+        .find(|token| *token != first_token)
         .unwrap();
     assert_eq!(preview(token.clone()).await, 200);
     let pending = &team(&app, &owner).await["invitations"];
