@@ -1,4 +1,5 @@
-//! Organization-wide settings: the two-step rule and billing identity.
+//! Organization-wide settings: the two-step rule, the billing identity and
+//! tax rounding, and the time zone that is the organization's calendar.
 
 use crate::api::organization::{BillingSettings, OrganizationSecurity};
 use crate::domain::FieldError;
