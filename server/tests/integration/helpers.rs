@@ -176,18 +176,29 @@ impl TestApp {
     /// Waits (mail is sent in the background) for a message to `to` whose
     /// Subject header contains `subject`.
     pub async fn wait_for_mail(&self, to: &str, subject: &str) -> String {
+        self.wait_for_mail_where(to, |message| {
+            message
+                .lines()
+                .find(|line| line.starts_with("Subject:"))
+                .is_some_and(|line| line.contains(subject))
+        })
+        .await
+    }
+
+    /// Waits up to 5 s for the newest message to `to` that `wanted` accepts.
+    pub async fn wait_for_mail_where(&self, to: &str, wanted: impl Fn(&str) -> bool) -> String {
         for _ in 0..100 {
-            if let Some(message) = self.mail_to(to).into_iter().rev().find(|message| {
-                message
-                    .lines()
-                    .find(|line| line.starts_with("Subject:"))
-                    .is_some_and(|line| line.contains(subject))
-            }) {
+            if let Some(message) = self
+                .mail_to(to)
+                .into_iter()
+                .rev()
+                .find(|message| wanted(message))
+            {
                 return message;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no mail to {to} about {subject:?}");
+        panic!("no such mail to {to}");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -280,14 +280,13 @@ async fn expired_revoked_and_replaced_invitations_are_refused() {
         }
     };
     assert_eq!(preview(first_token.clone()).await, 410);
-    // The other link (two mails written within the file system's timestamp
-    // granularity cannot be told apart by time).
-    let token = app
-        .mail_to(&email)
-        .iter()
-        .map(|message| reset_token(message))
-        .find(|token| *token != first_token)
-        .unwrap();
+    // The other link: mail is written in the background, and two mails
+    // written within the file system's timestamp granularity cannot be told
+    // apart by time.
+    let token = reset_token(
+        &app.wait_for_mail_where(&email, |message| reset_token(message) != first_token)
+            .await,
+    );
     assert_eq!(preview(token.clone()).await, 200);
     let pending = &team(&app, &owner).await["invitations"];
     assert_eq!(pending.as_array().unwrap().len(), 1);
