@@ -40,8 +40,24 @@ if [ ! -x .ci/node_modules/binaryen/bin/wasm-opt ]; then
   (cd .ci && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The PDF fonts' fallback chain (app/src/ssr/pdf/fonts.rs): Noto for the
+# world's scripts, Symbola for emoji. Without them a PDF still renders, with
+# [U+XXXX] in place of each character that DejaVu Sans (built in) lacks.
+if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+  || [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] \
+  || [ ! -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ]; then
+  if [ "$mode" = test ]; then
+    apt_install fonts-noto-core fonts-noto-cjk fonts-symbola
+  else
+    apt_install fonts-noto-core fonts-noto-cjk fonts-symbola \
+      || say "could not install the PDF fonts (fonts-noto-core fonts-noto-cjk fonts-symbola); PDFs show [U+XXXX] for scripts DejaVu Sans lacks"
+  fi
+fi
+
 if [ "$mode" = test ]; then
   command -v chromium >/dev/null || apt_install chromium
+  # pdftotext reads the PDFs back in the integration tests.
+  command -v pdftotext >/dev/null || apt_install poppler-utils
   command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
     || apt_install postgresql
   if [ ! -d end2end/node_modules/playwright-core ]; then

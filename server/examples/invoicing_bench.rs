@@ -173,9 +173,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let document = invoice_views::printable(&db, tenant, long, today)
         .await
         .map_err(|error| format!("{error:?}"))?;
+    let fonts =
+        pdf::fonts::FontBook::with_system_fonts(None).map_err(|error| format!("fonts: {error}"))?;
     let mut pages = 0;
     measure("PDF of a 200-line invoice", 10, |_| {
-        let rendered = pdf::render(&document);
+        let rendered = pdf::render(&fonts, &document);
         if let Ok(bytes) = &rendered {
             pages = bytes.len();
         }

@@ -56,6 +56,8 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// The key file for secrets at rest (created on first start if missing).
     pub secret_key_file: PathBuf,
+    /// Fonts the operator adds to the front of the PDF fonts' fallback chain.
+    pub font_dir: Option<PathBuf>,
     /// The time of billing: the system clock; integration tests put a
     /// fixed one here (there is no setting for it).
     pub clock: Clock,
@@ -84,6 +86,7 @@ struct FileSettings {
     mail_from: Option<String>,
     outbox_dir: Option<String>,
     secret_key_file: Option<String>,
+    font_dir: Option<String>,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -252,6 +255,7 @@ impl Config {
                 .unwrap_or_else(|| "Ledgerlock <ledgerlock@localhost>".to_owned()),
             outbox_dir,
             secret_key_file,
+            font_dir: pick("LEDGERLOCK_FONT_DIR", file.font_dir).map(PathBuf::from),
             clock: Clock::system(),
         })
     }

@@ -9,6 +9,7 @@ use ledgerlock_app::domain::SessionPolicy;
 use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
+use ledgerlock_app::ssr::pdf::fonts::FontBook;
 use ledgerlock_app::ssr::services::{mail_budgets, passkeys};
 use ledgerlock_app::ssr::session_store::DbSessionStore;
 use ledgerlock_app::ssr::state::Settings;
@@ -37,6 +38,8 @@ pub enum StartupError {
     Mail(String),
     #[error("LEDGERLOCK_SECRET_KEY_FILE: {0}")]
     Secrets(String),
+    #[error("LEDGERLOCK_FONT_DIR: {0}")]
+    Fonts(String),
     #[error("the server stopped: {0}")]
     Serve(String),
     #[error("{0}")]
@@ -110,6 +113,9 @@ impl Application {
         .map_err(|error| StartupError::Mail(error.to_string()))?;
         let secrets = SecretBox::load_or_create(&config.secret_key_file)
             .map_err(|error| StartupError::Secrets(error.to_string()))?;
+        let fonts = FontBook::with_system_fonts(config.font_dir.as_deref())
+            .map_err(|error| StartupError::Fonts(error.to_string()))?;
+        tracing::info!(chain = ?fonts.describe(), "PDF fonts");
         let settings = Settings {
             public_url: public_url.as_str().trim_end_matches('/').to_owned(),
             sessions: SessionPolicy {
@@ -127,6 +133,7 @@ impl Application {
             secrets: Arc::new(secrets),
             webauthn: passkeys::relying_party(&public_url).map(Arc::new),
             clock: config.clock.clone(),
+            fonts: Arc::new(fonts),
         };
         let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(

@@ -22,6 +22,8 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// The time of billing (see [`super::clock`]).
     pub clock: super::clock::Clock,
+    /// The PDF fonts' fallback chains (see [`super::pdf::fonts`]).
+    pub fonts: Arc<super::pdf::fonts::FontBook>,
 }
 
 /// Settings the application layer needs (the server owns the rest).

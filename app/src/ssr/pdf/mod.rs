@@ -1,10 +1,14 @@
-//! Invoices and credit notes as PDF, drawn on the server with fonts shipped
-//! in the binary (DejaVu Sans: Latin, Greek, Cyrillic and more), so nothing
-//! is fetched and every machine prints the same document.
+//! Invoices and credit notes as PDF, drawn on the server, so nothing is
+//! fetched and every machine with the same fonts prints the same document.
 //!
-//! Layout happens first (lines wrapped, pages broken, the table header
+//! Text goes through [`text`] (bidirectional order, font fallback from
+//! [`fonts`], OpenType shaping); layout happens first (every cell wrapped in
+//! its box, rows kept whole where they fit, pages broken, the table header
 //! repeated), then drawing, so every footer can say "page i of n" and carry
 //! the document's seal.
+
+pub mod fonts;
+pub mod text;
 
 use crate::components::money::format_money;
 use crate::domain::Permission;
@@ -16,118 +20,177 @@ use crate::ssr::services::invoice_views::{self, Party, Printable};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fonts::{FontBook, Weight};
 use krilla::Document;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
-use std::sync::{Arc, LazyLock};
+use text::{Line, Typesetter};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-static REGULAR_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static BOLD_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-
-/// A font for drawing, with what is needed to measure text in it.
-struct Face {
-    font: Font,
-    metrics: ttf_parser::Face<'static>,
-}
-
-impl Face {
-    fn load(bytes: &'static [u8]) -> Option<Self> {
-        Some(Self {
-            font: Font::new(Arc::new(bytes.to_vec()).into(), 0)?,
-            metrics: ttf_parser::Face::parse(bytes, 0).ok()?,
-        })
-    }
-
-    /// The advance width of `text` at `size` points.
-    fn width(&self, text: &str, size: f32) -> f32 {
-        let units = f32::from(self.metrics.units_per_em());
-        let advance: u32 = text
-            .chars()
-            .map(|c| {
-                self.metrics
-                    .glyph_index(c)
-                    .and_then(|glyph| self.metrics.glyph_hor_advance(glyph))
-                    .map_or(0, u32::from)
-            })
-            .sum();
-        // Glyph advances are small integers: exact in f32 up to 2^24.
-        advance as f32 * size / units
-    }
-}
-
-struct Fonts {
-    regular: Face,
-    bold: Face,
-}
-
-static FONTS: LazyLock<Option<Fonts>> = LazyLock::new(|| {
-    Some(Fonts {
-        regular: Face::load(REGULAR_BYTES)?,
-        bold: Face::load(BOLD_BYTES)?,
-    })
-});
-
 // A4 in points, and the page's margins.
-const PAGE_WIDTH: f32 = 595.0;
-const PAGE_HEIGHT: f32 = 842.0;
-const MARGIN: f32 = 50.0;
-const FOOTER_TOP: f32 = PAGE_HEIGHT - 60.0;
+pub const PAGE_WIDTH: f32 = 595.0;
+pub const PAGE_HEIGHT: f32 = 842.0;
+pub const MARGIN: f32 = 50.0;
+/// The body ends here; the footer (seal, page number) is below.
+pub const FOOTER_TOP: f32 = PAGE_HEIGHT - 60.0;
 const BODY: f32 = 9.0;
-const LEADING: f32 = 12.0;
+const TITLE: f32 = 16.0;
+const FOOTER: f32 = 7.0;
+const RIGHT: f32 = PAGE_WIDTH - MARGIN;
+const FULL: f32 = RIGHT - MARGIN;
 
-/// Where the table's columns start (the amount columns are right-aligned to
-/// their right edge).
-const DESCRIPTION_X: f32 = MARGIN;
-const DESCRIPTION_WIDTH: f32 = 215.0;
-const QUANTITY_RIGHT: f32 = 320.0;
-const PRICE_RIGHT: f32 = 390.0;
-const DISCOUNT_RIGHT: f32 = 425.0;
-const TAX_X: f32 = 432.0;
-const AMOUNT_RIGHT: f32 = PAGE_WIDTH - MARGIN;
+/// The table's columns: left edge and width, 4 points or more apart.
+const DESCRIPTION: (f32, f32) = (MARGIN, 171.0);
+const QUANTITY: (f32, f32) = (225.0, 40.0);
+const PRICE: (f32, f32) = (269.0, 66.0);
+const DISCOUNT: (f32, f32) = (339.0, 33.0);
+const TAX: (f32, f32) = (376.0, 84.0);
+const AMOUNT: (f32, f32) = (464.0, RIGHT - 464.0);
+/// The totals: label right-aligned against the amount column.
+const TOTAL_LABEL: (f32, f32) = (225.0, 235.0);
 
-#[derive(Clone, Copy)]
-enum Weight {
-    Regular,
-    Bold,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
 }
 
+/// Text in a box `width` points wide from `x`, wrapped to fit.
+struct Cell<'t> {
+    x: f32,
+    width: f32,
+    align: Align,
+    size: f32,
+    weight: Weight,
+    text: &'t str,
+}
+
+impl<'t> Cell<'t> {
+    fn left((x, width): (f32, f32), size: f32, weight: Weight, text: &'t str) -> Self {
+        Self {
+            x,
+            width,
+            align: Align::Left,
+            size,
+            weight,
+            text,
+        }
+    }
+
+    fn right((x, width): (f32, f32), size: f32, weight: Weight, text: &'t str) -> Self {
+        Self {
+            align: Align::Right,
+            ..Self::left((x, width), size, weight, text)
+        }
+    }
+}
+
+/// What a page draws: a shaped line at its baseline, or a rule.
 enum Op {
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        weight: Weight,
-        text: String,
-    },
-    Rule {
-        y: f32,
-    },
+    Text { x: f32, baseline: f32, line: Line },
+    Rule { y: f32 },
 }
 
-/// Pages of drawing operations, filled top to bottom.
+/// Pages of drawing operations, filled top to bottom; `y` is where the
+/// next line's box starts.
 struct Layout<'a> {
-    fonts: &'a Fonts,
+    book: &'a FontBook,
+    typesetter: Typesetter<'a>,
     pages: Vec<Vec<Op>>,
     y: f32,
+    /// Drawn again at the top of each new page (the table's header).
+    header: Option<fn(&mut Layout<'a>)>,
+}
+
+/// The part of a line above and below its baseline (OS/2 typographic
+/// metrics of the fonts it uses, as the PDF's font descriptors give them),
+/// with room between lines: 15 % of the size on each side.
+fn extent(book: &FontBook, line: &Line) -> (f32, f32) {
+    let chain = book.chain(line.weight);
+    let mut ascent = 0.76 * line.size;
+    let mut descent = 0.24 * line.size;
+    for run in &line.runs {
+        if let Some(loaded) = chain.get(run.font).and_then(|slot| slot.get()) {
+            let face = &loaded.face;
+            let units = loaded.units_per_em();
+            let up = face.typographic_ascender().unwrap_or(face.ascender());
+            let down = face.typographic_descender().unwrap_or(face.descender());
+            ascent = ascent.max(f32::from(up) * line.size / units);
+            descent = descent.max(-f32::from(down) * line.size / units);
+        }
+    }
+    let gap = 0.15 * line.size;
+    (ascent + gap, descent + gap)
 }
 
 impl<'a> Layout<'a> {
-    fn new(fonts: &'a Fonts) -> Self {
+    fn new(book: &'a FontBook) -> Self {
         Self {
-            fonts,
+            book,
+            typesetter: Typesetter::new(book),
             pages: vec![Vec::new()],
             y: MARGIN,
+            header: None,
         }
     }
 
-    fn face(&self, weight: Weight) -> &Face {
-        match weight {
-            Weight::Regular => &self.fonts.regular,
-            Weight::Bold => &self.fonts.bold,
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+        if let Some(header) = self.header {
+            header(self);
         }
+    }
+
+    /// Cells side by side, each wrapped in its box; line `i` of every cell
+    /// shares one baseline. The row starts a new page when it would not
+    /// fit on this one but would on an empty page; a longer row flows on,
+    /// breaking between its lines.
+    fn row(&mut self, cells: &[Cell<'_>]) {
+        let wrapped: Vec<Vec<Line>> = cells
+            .iter()
+            .map(|cell| {
+                self.typesetter
+                    .wrap(cell.text, cell.size, cell.weight, cell.width)
+            })
+            .collect();
+        let count = wrapped.iter().map(Vec::len).max().unwrap_or(0);
+        let extents: Vec<(f32, f32)> = (0..count)
+            .map(|i| {
+                wrapped
+                    .iter()
+                    .filter_map(|lines| lines.get(i))
+                    .map(|line| extent(self.book, line))
+                    .fold((0.0f32, 0.0f32), |(a, d), (la, ld)| (a.max(la), d.max(ld)))
+            })
+            .collect();
+        let height: f32 = extents.iter().map(|(a, d)| a + d).sum();
+        if self.y + height > FOOTER_TOP && height <= FOOTER_TOP - MARGIN - 4.0 * BODY {
+            self.new_page();
+        }
+        let mut columns: Vec<std::vec::IntoIter<Line>> =
+            wrapped.into_iter().map(Vec::into_iter).collect();
+        for (ascent, descent) in extents {
+            if self.y + ascent + descent > FOOTER_TOP {
+                self.new_page();
+            }
+            let baseline = self.y + ascent;
+            for (cell, lines) in cells.iter().zip(columns.iter_mut()) {
+                let Some(line) = lines.next() else { continue };
+                let x = match cell.align {
+                    Align::Left => cell.x,
+                    Align::Right => cell.x + cell.width - line.width,
+                };
+                self.push(Op::Text { x, baseline, line });
+            }
+            self.y = baseline + descent;
+        }
+    }
+
+    /// One cell across the page's width.
+    fn paragraph(&mut self, size: f32, weight: Weight, text: &str) {
+        self.row(&[Cell::left((MARGIN, FULL), size, weight, text)]);
     }
 
     fn push(&mut self, op: Op) {
@@ -136,86 +199,17 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn text(&mut self, x: f32, size: f32, weight: Weight, text: &str) {
-        let y = self.y;
-        self.push(Op::Text {
-            x,
-            y,
-            size,
-            weight,
-            text: text.to_owned(),
-        });
-    }
-
-    fn right(&mut self, right: f32, size: f32, weight: Weight, text: &str) {
-        let x = right - self.face(weight).width(text, size);
-        self.text(x, size, weight, text);
-    }
-
     fn rule(&mut self) {
         let y = self.y;
         self.push(Op::Rule { y });
     }
 
-    /// Starts a new page when `height` more would run into the footer.
-    /// Answers whether it did.
-    fn ensure(&mut self, height: f32) -> bool {
-        if self.y + height <= FOOTER_TOP {
-            return false;
-        }
-        self.pages.push(Vec::new());
-        self.y = MARGIN;
-        true
-    }
-
-    /// `text` broken into lines no wider than `width` (words longer than a
-    /// line are broken between characters).
-    fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
-        let face = self.face(Weight::Regular);
-        let mut lines = Vec::new();
-        for paragraph in text.lines() {
-            let mut line = String::new();
-            for word in paragraph.split_whitespace() {
-                let candidate = if line.is_empty() {
-                    word.to_owned()
-                } else {
-                    format!("{line} {word}")
-                };
-                if face.width(&candidate, size) <= width {
-                    line = candidate;
-                    continue;
-                }
-                if !line.is_empty() {
-                    lines.push(std::mem::take(&mut line));
-                }
-                for c in word.chars() {
-                    line.push(c);
-                    if face.width(&line, size) > width {
-                        line.pop();
-                        lines.push(std::mem::take(&mut line));
-                        line.push(c);
-                    }
-                }
-            }
-            lines.push(line);
-        }
-        if lines.is_empty() {
-            lines.push(String::new());
-        }
-        lines
-    }
-
-    /// A block of wrapped text, breaking pages as needed.
-    fn paragraph(&mut self, x: f32, width: f32, weight: Weight, text: &str) {
-        for line in self.wrap(text, BODY, width) {
-            self.ensure(LEADING);
-            self.text(x, BODY, weight, &line);
-            self.y += LEADING;
-        }
+    fn space(&mut self, points: f32) {
+        self.y += points;
     }
 }
 
-fn party_lines(party: &Party) -> Vec<String> {
+fn party_lines(party: &Party) -> String {
     let mut lines: Vec<String> = party.address.lines().map(str::to_owned).collect();
     if !party.tax_id.is_empty() {
         lines.push(format!("Tax id: {}", party.tax_id));
@@ -223,73 +217,64 @@ fn party_lines(party: &Party) -> Vec<String> {
     if !party.emails.is_empty() {
         lines.push(party.emails.clone());
     }
-    lines
+    lines.join("\n")
 }
 
 fn table_header(layout: &mut Layout<'_>) {
-    layout.text(DESCRIPTION_X, BODY, Weight::Bold, "Description");
-    layout.right(QUANTITY_RIGHT, BODY, Weight::Bold, "Qty");
-    layout.right(PRICE_RIGHT, BODY, Weight::Bold, "Unit price");
-    layout.right(DISCOUNT_RIGHT, BODY, Weight::Bold, "Disc.");
-    layout.text(TAX_X, BODY, Weight::Bold, "Tax");
-    layout.right(AMOUNT_RIGHT, BODY, Weight::Bold, "Amount");
-    layout.y += 4.0;
+    layout.row(&[
+        Cell::left(DESCRIPTION, BODY, Weight::Bold, "Description"),
+        Cell::right(QUANTITY, BODY, Weight::Bold, "Qty"),
+        Cell::right(PRICE, BODY, Weight::Bold, "Unit price"),
+        Cell::right(DISCOUNT, BODY, Weight::Bold, "Disc."),
+        Cell::left(TAX, BODY, Weight::Bold, "Tax"),
+        Cell::right(AMOUNT, BODY, Weight::Bold, "Amount"),
+    ]);
+    layout.space(2.0);
     layout.rule();
-    layout.y += LEADING;
+    layout.space(4.0);
 }
 
-fn lay_out(fonts: &Fonts, document: &Printable) -> Vec<Vec<Op>> {
+fn lay_out(book: &FontBook, document: &Printable) -> Vec<Vec<Op>> {
     let detail = &document.detail;
     let money = |amount| format_money(&detail.currency, amount);
-    let mut layout = Layout::new(fonts);
+    let mut layout = Layout::new(book);
     let kind = if detail.is_credit_note {
         "CREDIT NOTE"
     } else {
         "INVOICE"
     };
+    let seller_column = (MARGIN, 300.0);
+    let document_column = (360.0, RIGHT - 360.0);
 
-    layout.y += 10.0;
-    layout.text(MARGIN, 16.0, Weight::Bold, &document.seller.name);
-    layout.right(AMOUNT_RIGHT, 16.0, Weight::Bold, kind);
-    layout.y += 18.0;
+    layout.row(&[
+        Cell::left(seller_column, TITLE, Weight::Bold, &document.seller.name),
+        Cell::right(document_column, TITLE, Weight::Bold, kind),
+    ]);
     let number = detail
         .number
         .clone()
         .unwrap_or_else(|| "DRAFT (not issued)".into());
-    layout.right(AMOUNT_RIGHT, BODY, Weight::Bold, &number);
-    let top = layout.y;
-    for line in party_lines(&document.seller) {
-        layout.text(MARGIN, BODY, Weight::Regular, &line);
-        layout.y += LEADING;
-    }
-    let after_seller = layout.y;
-    layout.y = top + LEADING;
-    layout.right(
-        AMOUNT_RIGHT,
-        BODY,
-        Weight::Regular,
-        &format!("Issued {}", detail.issue_date),
+    let dates = format!(
+        "{number}\nIssued {}\nDue {}",
+        detail.issue_date, detail.due_date
     );
-    layout.y += LEADING;
-    layout.right(
-        AMOUNT_RIGHT,
-        BODY,
-        Weight::Regular,
-        &format!("Due {}", detail.due_date),
-    );
-    layout.y = after_seller.max(layout.y) + 2.0 * LEADING;
+    layout.row(&[
+        Cell::left(
+            seller_column,
+            BODY,
+            Weight::Regular,
+            &party_lines(&document.seller),
+        ),
+        Cell::right(document_column, BODY, Weight::Regular, &dates),
+    ]);
+    layout.space(2.0 * BODY);
 
-    layout.text(MARGIN, BODY, Weight::Bold, "Bill to");
-    layout.y += LEADING;
-    layout.text(MARGIN, BODY, Weight::Bold, &document.customer.name);
-    layout.y += LEADING;
-    for line in party_lines(&document.customer) {
-        layout.paragraph(MARGIN, 300.0, Weight::Regular, &line);
-    }
+    layout.paragraph(BODY, Weight::Bold, "Bill to");
+    layout.paragraph(BODY, Weight::Bold, &document.customer.name);
+    layout.paragraph(BODY, Weight::Regular, &party_lines(&document.customer));
     if let Some(original) = &detail.credited_invoice {
         layout.paragraph(
-            MARGIN,
-            400.0,
+            BODY,
             Weight::Regular,
             &format!(
                 "Corrects invoice {}",
@@ -297,51 +282,36 @@ fn lay_out(fonts: &Fonts, document: &Printable) -> Vec<Vec<Op>> {
             ),
         );
     }
-    layout.y += LEADING;
+    layout.space(BODY);
 
     table_header(&mut layout);
+    layout.header = Some(table_header);
     for line in &detail.lines {
-        let wrapped = layout.wrap(&line.description, BODY, DESCRIPTION_WIDTH);
-        // A line that fits on a page is kept together; a longer one flows on.
-        let height = LEADING * wrapped.len() as f32;
-        if layout.ensure(height.min(FOOTER_TOP - MARGIN - 2.0 * LEADING)) {
-            table_header(&mut layout);
-        }
-        layout.right(
-            QUANTITY_RIGHT,
-            BODY,
-            Weight::Regular,
-            &line.quantity.to_string(),
-        );
-        layout.right(
-            PRICE_RIGHT,
-            BODY,
-            Weight::Regular,
-            &line.unit_price.to_string(),
-        );
-        if !line.discount_percent.is_zero() {
-            layout.right(
-                DISCOUNT_RIGHT,
-                BODY,
-                Weight::Regular,
-                &format!("{}%", line.discount_percent),
-            );
-        }
-        if let (Some(name), Some(percent)) = (&line.tax_name, line.tax_percent) {
-            layout.text(TAX_X, BODY, Weight::Regular, &format!("{name} {percent}%"));
-        }
-        layout.right(AMOUNT_RIGHT, BODY, Weight::Regular, &money(line.gross));
-        for text in wrapped {
-            if layout.ensure(LEADING) {
-                table_header(&mut layout);
-            }
-            layout.text(DESCRIPTION_X, BODY, Weight::Regular, &text);
-            layout.y += LEADING;
-        }
-        layout.y += 3.0;
+        let quantity = line.quantity.to_string();
+        let price = line.unit_price.to_string();
+        let discount = if line.discount_percent.is_zero() {
+            String::new()
+        } else {
+            format!("{}%", line.discount_percent)
+        };
+        let tax = match (&line.tax_name, line.tax_percent) {
+            (Some(name), Some(percent)) => format!("{name} {percent}%"),
+            _ => String::new(),
+        };
+        let amount = money(line.gross);
+        layout.row(&[
+            Cell::left(DESCRIPTION, BODY, Weight::Regular, &line.description),
+            Cell::right(QUANTITY, BODY, Weight::Regular, &quantity),
+            Cell::right(PRICE, BODY, Weight::Regular, &price),
+            Cell::right(DISCOUNT, BODY, Weight::Regular, &discount),
+            Cell::left(TAX, BODY, Weight::Regular, &tax),
+            Cell::right(AMOUNT, BODY, Weight::Regular, &amount),
+        ]);
+        layout.space(3.0);
     }
+    layout.header = None;
     layout.rule();
-    layout.y += LEADING + 4.0;
+    layout.space(6.0);
 
     let mut totals: Vec<(String, String, Weight)> =
         vec![("Net".into(), money(detail.net), Weight::Regular)];
@@ -362,87 +332,85 @@ fn lay_out(fonts: &Fonts, document: &Printable) -> Vec<Vec<Op>> {
     if !detail.is_credit_note {
         totals.push(("Balance due".into(), money(detail.balance), Weight::Bold));
     }
-    for (label, amount, weight) in totals {
-        layout.ensure(LEADING);
-        layout.right(PRICE_RIGHT + 60.0, BODY, weight, &label);
-        layout.right(AMOUNT_RIGHT, BODY, weight, &amount);
-        layout.y += LEADING;
+    for (label, amount, weight) in &totals {
+        layout.row(&[
+            Cell::right(TOTAL_LABEL, BODY, *weight, label),
+            Cell::right(AMOUNT, BODY, *weight, amount),
+        ]);
     }
     for text in [&detail.notes, &detail.terms] {
         if !text.is_empty() {
-            layout.y += LEADING;
-            layout.paragraph(MARGIN, PAGE_WIDTH - 2.0 * MARGIN, Weight::Regular, text);
+            layout.space(BODY);
+            layout.paragraph(BODY, Weight::Regular, text);
         }
     }
     if let Some(reason) = &detail.void_reason {
-        layout.y += LEADING;
-        layout.paragraph(
-            MARGIN,
-            PAGE_WIDTH - 2.0 * MARGIN,
-            Weight::Bold,
-            &format!("VOID: {reason}"),
-        );
+        layout.space(BODY);
+        layout.paragraph(BODY, Weight::Bold, &format!("VOID: {reason}"));
     }
     layout.pages
 }
 
-/// The document as PDF bytes.
-pub fn render(document: &Printable) -> Result<Vec<u8>, AppError> {
-    let fonts = FONTS.as_ref().ok_or_else(|| {
-        crate::ssr::errors::internal(anyhow::anyhow!("the embedded fonts do not load"))
-    })?;
-    let pages = lay_out(fonts, document);
+fn internal(what: &str) -> AppError {
+    crate::ssr::errors::internal(anyhow::anyhow!("PDF: {what}"))
+}
+
+/// The document as PDF bytes (A4), its text in `book`'s fonts.
+///
+/// # Errors
+/// Internal: krilla refused the document (no font could be loaded at all).
+pub fn render(book: &FontBook, document: &Printable) -> Result<Vec<u8>, AppError> {
+    let pages = lay_out(book, document);
     let count = pages.len();
     let seal = document.detail.seal_hash.as_deref().map_or_else(
         || "Draft: not issued, not sealed.".to_owned(),
         |hash| format!("Seal (SHA-256 of the issued content): {hash}"),
     );
-    let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
-        .ok_or_else(|| crate::ssr::errors::internal(anyhow::anyhow!("page size")))?;
+    let typesetter = Typesetter::new(book);
+    let settings =
+        PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).ok_or_else(|| internal("page size"))?;
     let mut pdf = Document::new();
     for (index, ops) in pages.into_iter().enumerate() {
         let mut page = pdf.start_page_with(settings.clone());
         let mut surface = page.surface();
-        let mut draw = |x: f32, y: f32, size: f32, weight: Weight, text: &str| {
-            let face = match weight {
-                Weight::Regular => &fonts.regular,
-                Weight::Bold => &fonts.bold,
-            };
-            surface.draw_text(
-                Point::from_xy(x, y),
-                face.font.clone(),
-                size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
+        let mut draw = |x: f32, baseline: f32, line: &Line| {
+            let chain = book.chain(line.weight);
+            let mut x = x;
+            for run in &line.runs {
+                if let Some(loaded) = chain.get(run.font).and_then(|slot| slot.get()) {
+                    surface.draw_glyphs(
+                        Point::from_xy(x, baseline),
+                        &run.glyphs,
+                        loaded.font.clone(),
+                        &run.text,
+                        line.size,
+                        false,
+                    );
+                }
+                x += run.width;
+            }
         };
         let mut rules = Vec::new();
         for op in ops {
             match op {
-                Op::Text {
-                    x,
-                    y,
-                    size,
-                    weight,
-                    text,
-                } => draw(x, y, size, weight, &text),
+                Op::Text { x, baseline, line } => draw(x, baseline, &line),
                 Op::Rule { y } => rules.push(y),
             }
         }
-        draw(MARGIN, PAGE_HEIGHT - 40.0, 7.0, Weight::Regular, &seal);
-        let numbering = format!("Page {} of {count}", index + 1);
-        let width = fonts.regular.width(&numbering, 7.0);
         draw(
-            AMOUNT_RIGHT - width,
-            PAGE_HEIGHT - 28.0,
-            7.0,
-            Weight::Regular,
-            &numbering,
+            MARGIN,
+            PAGE_HEIGHT - 40.0,
+            &typesetter.line(&seal, FOOTER, Weight::Regular),
         );
+        let numbering = typesetter.line(
+            &format!("Page {} of {count}", index + 1),
+            FOOTER,
+            Weight::Regular,
+        );
+        draw(RIGHT - numbering.width, PAGE_HEIGHT - 28.0, &numbering);
         for y in rules {
             let mut path = PathBuilder::new();
-            if let Some(rect) = Rect::from_xywh(MARGIN, y, PAGE_WIDTH - 2.0 * MARGIN, 0.6) {
+            if let Some(rect) = Rect::from_xywh(MARGIN, y, FULL, 0.6) {
                 path.push_rect(rect);
             }
             if let Some(path) = path.finish() {
@@ -453,7 +421,7 @@ pub fn render(document: &Printable) -> Result<Vec<u8>, AppError> {
         page.finish();
     }
     pdf.finish()
-        .map_err(|error| crate::ssr::errors::internal(anyhow::anyhow!("PDF: {error:?}")))
+        .map_err(|error| internal(&format!("{error:?}")))
 }
 
 /// `GET /app/invoices/{id}/pdf`: the document as a download.
@@ -503,7 +471,8 @@ pub async fn download(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     // Drawing is CPU work: off the async runtime.
-    let rendered = tokio::task::spawn_blocking(move || render(&document)).await;
+    let fonts = state.fonts.clone();
+    let rendered = tokio::task::spawn_blocking(move || render(&fonts, &document)).await;
     let Ok(Ok(bytes)) = rendered else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
@@ -528,39 +497,4 @@ pub async fn download(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_wraps_within_its_column_even_without_spaces() {
-        let fonts = FONTS.as_ref().unwrap();
-        let layout = Layout::new(fonts);
-        let text = format!("Σύντομη γραμμή\n{}", "Длинноеслово".repeat(10));
-        let lines = layout.wrap(&text, BODY, DESCRIPTION_WIDTH);
-        assert_eq!(lines[0], "Σύντομη γραμμή", "paragraphs stay apart");
-        assert!(lines.len() > 3);
-        for line in &lines {
-            assert!(
-                fonts.regular.width(line, BODY) <= DESCRIPTION_WIDTH,
-                "{line}"
-            );
-        }
-        assert_eq!(
-            lines[1..].concat(),
-            "Длинноеслово".repeat(10),
-            "nothing is lost"
-        );
-    }
-
-    #[test]
-    fn the_embedded_fonts_cover_latin_greek_and_cyrillic() {
-        let fonts = FONTS.as_ref().unwrap();
-        for c in "AzÄßéΩωЖя€".chars() {
-            assert!(fonts.regular.metrics.glyph_index(c).is_some(), "{c}");
-            assert!(fonts.bold.metrics.glyph_index(c).is_some(), "{c}");
-        }
-    }
 }

@@ -1,12 +1,13 @@
-//! Issue 13: billing correctness. The organization's own calendar (time
-//! zones, issue dates in number order), EN 16931 tax rounding, and the edge
-//! cases that broke totals and lists. Tests set the billing clock; they do
+//! Issue 13: billing correctness. Every script on the PDF, the
+//! organization's own calendar (time zones, issue dates in number order),
+//! EN 16931 tax rounding, and the edge cases that broke totals and lists. Tests set the billing clock; they do
 //! not sleep.
 
 mod calendar;
 mod credit;
 mod limits;
 mod rounding;
+mod scripts;
 
 use crate::helpers::{TestApp, unique_email};
 use crate::invoicing::{Books, books_for, get, issue, json_of, save};
