@@ -56,6 +56,9 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// The key file for secrets at rest (created on first start if missing).
     pub secret_key_file: PathBuf,
+    /// Mailed every report of a suspicious document (RFC 9116's "Contact",
+    /// as an address).
+    pub security_contact: Option<String>,
     /// Fonts the operator adds to the front of the PDF fonts' fallback chain.
     pub font_dir: Option<PathBuf>,
     /// The time of billing: the system clock; integration tests put a
@@ -87,6 +90,7 @@ struct FileSettings {
     outbox_dir: Option<String>,
     secret_key_file: Option<String>,
     font_dir: Option<String>,
+    security_contact: Option<String>,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -204,6 +208,19 @@ impl Config {
         let secret_key_file = pick("LEDGERLOCK_SECRET_KEY_FILE", file.secret_key_file)
             .map_or_else(|| data_dir.join("secret.key"), PathBuf::from);
 
+        let security_contact = pick("LEDGERLOCK_SECURITY_CONTACT", file.security_contact)
+            .map(|text| {
+                ledgerlock_app::domain::Email::parse(&text)
+                    .map(|email| email.as_str().to_owned())
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "LEDGERLOCK_SECURITY_CONTACT",
+                            format!("{text:?} is not an email address"),
+                        )
+                    })
+            })
+            .transpose()?;
+
         Ok(Self {
             addr,
             database_url,
@@ -256,6 +273,7 @@ impl Config {
             outbox_dir,
             secret_key_file,
             font_dir: pick("LEDGERLOCK_FONT_DIR", file.font_dir).map(PathBuf::from),
+            security_contact,
             clock: Clock::system(),
         })
     }

@@ -42,6 +42,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Reports of suspicious documents sent by recipients.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// The latest reports, newest first: id, time, reason, document, reference.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// Freeze the links of report ID's document: recipients see "under review".
+    Freeze { id: sea_orm::prelude::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +104,7 @@ fn main() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => verify_audit(&config).await,
+            Command::Reports { command } => reports(&config, command).await,
             Command::DemoData {
                 owner,
                 customers,
@@ -110,6 +127,50 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => fail(&error),
+    }
+}
+
+/// `ledgerlock reports list|freeze`.
+#[allow(clippy::print_stdout, reason = "the list is the command's output")]
+async fn reports(config: &Config, command: ReportsCommand) -> Result<ExitCode, StartupError> {
+    use ledgerlock_app::ssr::services::reports;
+
+    let db = open_database(config).await?;
+    let failed = |error: &dyn std::fmt::Debug| StartupError::Task(format!("reports: {error:?}"));
+    match command {
+        ReportsCommand::List { limit } => {
+            for report in reports::all(&db, limit).await.map_err(|e| failed(&e))? {
+                println!(
+                    "{}  {}  {:<14}  document {}  reference {:?}  {:?}",
+                    report.id,
+                    report.created_at.date(),
+                    report.reason,
+                    report
+                        .invoice_id
+                        .map_or_else(|| "unmatched".to_owned(), |id| id.to_string()),
+                    report.reference,
+                    report.details,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ReportsCommand::Freeze { id } => {
+            match reports::freeze(&db, id, time::OffsetDateTime::now_utc()).await {
+                Ok(Some(document)) => {
+                    println!("document {document}: links frozen (recipients see \"under review\")");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(None) => {
+                    println!("report {id} matched no document: nothing to freeze");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(ledgerlock_app::error::AppError::NotFound) => {
+                    println!("no report {id}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(error) => Err(failed(&error)),
+            }
+        }
     }
 }
 

@@ -5,11 +5,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{HeaderName, Request};
 use ledgerlock_app::ssr::AppState;
 use ledgerlock_app::ssr::errors::REQUEST_ID_HEADER;
+use ledgerlock_app::ssr::portal_pages;
 use ledgerlock_app::{App, shell};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -97,6 +98,13 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
             "/app/invoices/{id}/pdf",
             get(ledgerlock_app::ssr::pdf::download),
         )
+        .route("/portal/d/{token}", get(portal_pages::document))
+        .route("/portal/d/{token}/pdf", get(portal_pages::pdf))
+        .route("/portal/d/{token}/renew", post(portal_pages::renew))
+        .route(
+            "/report",
+            get(portal_pages::report_page).post(portal_pages::report_submit),
+        )
         .nest_service("/pkg", assets)
         .leptos_routes_with_context(&state, routes, provide_state, {
             let options = leptos_options.clone();
@@ -135,12 +143,13 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
                                 .get(REQUEST_ID_HEADER)
                                 .and_then(|value| value.to_str().ok())
                                 .unwrap_or_default();
-                            // The path only: query strings may carry tokens.
+                            // The path only (query strings may carry tokens),
+                            // and a portal link's token replaced.
                             tracing::info_span!(
                                 "request",
                                 request_id = %id,
                                 method = %request.method(),
-                                path = %request.uri().path(),
+                                path = %loggable_path(request.uri().path()),
                             )
                         })
                         .on_response(
@@ -168,6 +177,18 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
                     Duration::from_secs(60),
                 )),
         )
+}
+
+/// `path` as request logs show it: a portal link's token (the one secret
+/// carried in a path) replaced by `[token]`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/portal/d/") {
+        Some(rest) => {
+            let tail = rest.find('/').map_or("", |slash| &rest[slash..]);
+            format!("/portal/d/[token]{tail}").into()
+        }
+        None => path.into(),
+    }
 }
 
 async fn healthz() -> &'static str {

@@ -10,6 +10,7 @@ use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::mail::Mailer;
 use ledgerlock_app::ssr::passwords::Passwords;
 use ledgerlock_app::ssr::pdf::fonts::FontBook;
+use ledgerlock_app::ssr::services::mail_queue::{self, QueueSignal};
 use ledgerlock_app::ssr::services::{mail_budgets, passkeys};
 use ledgerlock_app::ssr::session_store::DbSessionStore;
 use ledgerlock_app::ssr::state::Settings;
@@ -123,6 +124,7 @@ impl Application {
                 absolute: time::Duration::hours(i64::from(config.session_max_hours.get())),
             },
             mail_budgets: config.mail_budgets,
+            security_contact: config.security_contact.clone(),
         };
         let state = AppState {
             db: db.clone(),
@@ -134,7 +136,18 @@ impl Application {
             webauthn: passkeys::relying_party(&public_url).map(Arc::new),
             clock: config.clock.clone(),
             fonts: Arc::new(fonts),
+            mail_queue: QueueSignal::default(),
         };
+        // Queued mail is sent from here on, including what a previous run
+        // left in the queue.
+        mail_queue::spawn_sender(
+            state.db.clone(),
+            state.mailer.clone(),
+            state.secrets.clone(),
+            state.mail_queue.clone(),
+            state.clock.clone(),
+            std::time::Duration::from_secs(5),
+        );
         let auth_rate_limit = AuthRateLimit::new(config.auth_rate_per_minute);
         let router = router::build(
             state,

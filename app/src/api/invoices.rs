@@ -53,6 +53,8 @@ pub struct InvoiceRow {
     pub total: Decimal,
     pub balance: Decimal,
     pub status: InvoiceStatus,
+    /// When it was last sent to the customer (issue 14).
+    pub sent_at: Option<time::OffsetDateTime>,
 }
 
 /// What the list shows per status: how many, and how much per currency.
@@ -134,6 +136,9 @@ pub struct InvoiceDetail {
     pub status: InvoiceStatus,
     pub customer_id: Uuid,
     pub customer_name: String,
+    /// The customer's billing addresses, comma-separated: where "Send"
+    /// goes unless changed.
+    pub customer_emails: String,
     pub currency: String,
     pub issue_date: Date,
     /// False while a draft's issue date is "the day it is issued"; then

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod dashboard;
+pub mod delivery;
 pub mod invitations;
 pub mod invoices;
 pub mod organization;

@@ -4,6 +4,7 @@
 //! apply exactly the rules the server will enforce (and show the same messages).
 
 pub mod customer;
+pub mod delivery;
 mod email;
 mod field_error;
 pub mod invoice;

@@ -11,6 +11,7 @@ use crate::components::money::format_money;
 use crate::components::time::format_utc;
 use crate::domain::Permission;
 use crate::domain::invoice_status::InvoiceStatus;
+use crate::pages::invoice_delivery::DeliveryPanel;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -261,6 +262,9 @@ fn Document(
             </section>
         })}
         {(may_pay && detail.credit > rust_decimal::Decimal::ZERO).then(|| view! { <CustomerCredit detail=detail.clone() credits /> })}
+        {(!matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)).then(|| view! {
+            <DeliveryPanel id=invoice_id customer_emails=detail.customer_emails.clone() may_send=may_issue />
+        })}
         {(!detail.credit_notes.is_empty()).then(|| view! {
             <section class="panel">
                 <h2>"Credit notes"</h2>

@@ -151,6 +151,7 @@ pub fn InvoicesPage() -> impl IntoView {
                                 <th scope="col">"Customer"</th>
                                 <th scope="col">"Issued"</th>
                                 <th scope="col">"Due"</th>
+                                <th scope="col">"Sent"</th>
                                 <th scope="col" class="number">"Total"</th>
                                 <th scope="col" class="number">"Balance"</th>
                                 <th scope="col">"Status"</th>
@@ -166,6 +167,7 @@ pub fn InvoicesPage() -> impl IntoView {
                                             <td>{row.customer_name}</td>
                                             <td>{row.issue_date.to_string()}</td>
                                             <td>{row.due_date.to_string()}</td>
+                                            <td>{row.sent_at.map(|at| at.date().to_string()).unwrap_or_default()}</td>
                                             <td class="number">{format_money(&row.currency, row.total)}</td>
                                             <td class="number">{format_money(&row.currency, row.balance)}</td>
                                             <td><span class=format!("status status-{}", status.as_str())>{status.label()}</span></td>

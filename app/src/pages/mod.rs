@@ -8,6 +8,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod forgot_password;
 pub mod invitation;
+pub mod invoice_delivery;
 pub mod invoice_editor;
 pub mod invoice_view;
 pub mod invoices;

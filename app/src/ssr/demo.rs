@@ -232,6 +232,8 @@ pub async fn generate(
                 void_reason: None,
                 sealed_content: None,
                 seal_hash: None,
+                sent_at: None,
+                links_frozen_at: None,
                 created_at: now,
                 updated_at: now,
             };

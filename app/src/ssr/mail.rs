@@ -97,6 +97,66 @@ impl Mailer {
         });
     }
 
+    /// A complete RFC 5322 message from this instance's sender to `to`:
+    /// `body` as plain text, and `attachment` (file name, PDF bytes) if any.
+    ///
+    /// # Errors
+    /// `to` is not an address, or the message cannot be built.
+    pub fn compose(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        attachment: Option<(String, Vec<u8>)>,
+    ) -> Result<Vec<u8>, String> {
+        use lettre::message::{Attachment, MultiPart, SinglePart, header::ContentType};
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e: lettre::address::AddressError| e.to_string())?;
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject);
+        let message = match attachment {
+            None => builder.body(body),
+            Some((name, bytes)) => builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body))
+                    .singlepart(Attachment::new(name).body(
+                        bytes,
+                        ContentType::parse("application/pdf").map_err(|e| e.to_string())?,
+                    )),
+            ),
+        }
+        .map_err(|error| error.to_string())?;
+        Ok(message.formatted())
+    }
+
+    /// Sends a message made by [`Self::compose`] to `to`.
+    ///
+    /// # Errors
+    /// The transport's error, as text (it names no secret: the SMTP URL's
+    /// password is not part of it).
+    pub async fn send_raw(&self, to: &str, message: &[u8]) -> Result<(), String> {
+        let to: lettre::Address = to
+            .parse()
+            .map_err(|e: lettre::address::AddressError| e.to_string())?;
+        let envelope = lettre::address::Envelope::new(Some(self.from.email.clone()), vec![to])
+            .map_err(|error| error.to_string())?;
+        match &self.transport {
+            Transport::Outbox(transport) => transport
+                .send_raw(&envelope, message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Transport::Smtp(transport) => transport
+                .send_raw(&envelope, message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
     pub async fn send(&self, mail: Mail) -> Result<(), String> {
         let to: Mailbox = mail
             .to

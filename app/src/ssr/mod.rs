@@ -16,6 +16,7 @@ pub mod mail;
 pub mod migrations;
 pub mod passwords;
 pub mod pdf;
+pub mod portal_pages;
 pub mod request;
 pub mod services;
 pub mod session_store;

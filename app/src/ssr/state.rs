@@ -24,6 +24,8 @@ pub struct AppState {
     pub clock: super::clock::Clock,
     /// The PDF fonts' fallback chains (see [`super::pdf::fonts`]).
     pub fonts: Arc<super::pdf::fonts::FontBook>,
+    /// Wakes the sender of queued mail (see [`super::services::mail_queue`]).
+    pub mail_queue: super::services::mail_queue::QueueSignal,
 }
 
 /// Settings the application layer needs (the server owns the rest).
@@ -33,6 +35,9 @@ pub struct Settings {
     pub public_url: String,
     pub sessions: SessionPolicy,
     pub mail_budgets: super::services::mail_budgets::MailBudgets,
+    /// The instance's security contact: mailed every report of a
+    /// suspicious document.
+    pub security_contact: Option<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -34,6 +34,10 @@ pub async fn apply(
     request: Request,
     next: Next,
 ) -> Response {
+    // Recipients' pages: their address holds a link token that must not
+    // leave in a Referer, and search engines must not list them.
+    let path = request.uri().path();
+    let recipients_page = path.starts_with("/portal/") || path == "/report";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     // Pages set their own policy, carrying the nonce of their inline scripts.
@@ -42,7 +46,15 @@ pub async fn apply(
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if recipients_page {
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(
+            HeaderName::from_static("x-robots-tag"),
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+    } else {
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    }
     headers.insert(
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static(PERMISSIONS_POLICY),

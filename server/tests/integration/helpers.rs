@@ -148,6 +148,27 @@ impl TestApp {
         }
     }
 
+    /// Starts another instance of the app on this one's database and data
+    /// directory (keys, outbox), with extra settings; answers its base URL.
+    /// A restart is this, after the first instance stopped serving.
+    pub async fn another_instance(&self, settings: &[(&str, &str)]) -> String {
+        let data_dir = self.outbox.parent().unwrap().display().to_string();
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("LEDGERLOCK_ADDR".into(), "127.0.0.1:0".into()),
+            ("LEDGERLOCK_DATA_DIR".into(), data_dir),
+            ("LEDGERLOCK_DATABASE_URL".into(), self.database_url.clone()),
+        ]);
+        for (name, value) in settings {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let mut config = Config::from_sources(None, |name| vars.get(name).cloned()).unwrap();
+        config.clock = self.clock.clone();
+        let app = Application::build(config).await.expect("the app starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until(std::future::pending()));
+        base
+    }
+
     pub async fn db(&self) -> DatabaseConnection {
         sea_orm::Database::connect(&self.database_url)
             .await

@@ -7,6 +7,7 @@ mod account_security;
 mod auth;
 mod billing;
 mod config;
+mod delivery;
 mod hardening;
 mod headers;
 mod helpers;

@@ -14,6 +14,15 @@ pub struct Model {
     pub credit_note_number_yearly: bool,
     /// `per_rate` (EN 16931) or `per_line`: see `domain::invoice::TaxRounding`.
     pub tax_rounding: String,
+    /// The sending mail's subject and message templates; empty means the
+    /// built-in ones (see `domain::delivery`).
+    pub mail_subject: String,
+    #[sea_orm(column_type = "Text")]
+    pub mail_message: String,
+    /// A document's links expire this many days after its due date…
+    pub link_days_after_due: i32,
+    /// …and never later than this many days after sending.
+    pub link_max_days: i32,
     pub audit_seq: i64,
     pub audit_head: String,
 }

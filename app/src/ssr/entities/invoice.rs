@@ -35,6 +35,11 @@ pub struct Model {
     pub void_reason: Option<String>,
     pub sealed_content: Option<String>,
     pub seal_hash: Option<String>,
+    /// When it was last sent to the customer.
+    pub sent_at: Option<TimeDateTimeWithTimeZone>,
+    /// Set by the operator while a report is looked into: its links show
+    /// "under review".
+    pub links_frozen_at: Option<TimeDateTimeWithTimeZone>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -11,6 +11,7 @@ mod m20261122_000006_invoicing;
 mod m20261122_000007_team;
 mod m20261130_000008_account_guards;
 mod m20261130_000009_calendar_and_rounding;
+mod m20261130_000010_delivery;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_team::Migration),
             Box::new(m20261130_000008_account_guards::Migration),
             Box::new(m20261130_000009_calendar_and_rounding::Migration),
+            Box::new(m20261130_000010_delivery::Migration),
         ]
     }
 }

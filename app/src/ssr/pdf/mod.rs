@@ -104,7 +104,8 @@ struct Layout<'a> {
 }
 
 /// The part of a line above and below its baseline (OS/2 typographic
-/// metrics of the fonts it uses, as the PDF's font descriptors give them),
+/// metrics of the fonts it uses, as the PDF's font descriptors give them,
+/// or further where its glyphs reach, stacked marks included),
 /// with room between lines: 15 % of the size on each side.
 fn extent(book: &FontBook, line: &Line) -> (f32, f32) {
     let chain = book.chain(line.weight);
@@ -119,6 +120,8 @@ fn extent(book: &FontBook, line: &Line) -> (f32, f32) {
             ascent = ascent.max(f32::from(up) * line.size / units);
             descent = descent.max(-f32::from(down) * line.size / units);
         }
+        ascent = ascent.max(run.ascent);
+        descent = descent.max(run.descent);
     }
     let gap = 0.15 * line.size;
     (ascent + gap, descent + gap)

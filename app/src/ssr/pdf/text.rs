@@ -22,6 +22,9 @@ pub struct Run {
     pub glyphs: Vec<KrillaGlyph>,
     /// In points.
     pub width: f32,
+    /// How far its glyphs reach above and below the baseline, in points.
+    pub ascent: f32,
+    pub descent: f32,
 }
 
 /// One line, its runs in visual order (left to right on the page).
@@ -61,53 +64,88 @@ impl<'a> Typesetter<'a> {
 
     /// `text` broken into lines no wider than `width` points: at spaces,
     /// beside CJK characters (which need none), and between grapheme
-    /// clusters where one word is wider than the line. Each `\n` starts a
-    /// new line; an empty text gives one empty line. Every line keeps the
+    /// clusters (or, for a cluster wider than the line, between its
+    /// characters) where one word is wider than the line. Each `\n` starts
+    /// a new line; an empty text gives one empty line. Every line keeps the
     /// base direction of its paragraph (UAX #9, rules P2-P3).
+    ///
+    /// Pieces are measured one by one and summed, so the work grows with
+    /// the text's length, not its square; each finished line is shaped
+    /// whole and shortened in the rare case shaping in context made it wider.
     pub fn wrap(&self, text: &str, size: f32, weight: Weight, width: f32) -> Vec<Line> {
         let mut result = Vec::new();
         for paragraph in text.split('\n') {
             let paragraph = self.substitute(&clean(paragraph), weight);
             let level = ParagraphBidiInfo::new(&paragraph, None).paragraph_level;
-            let fits = |candidate: &str| {
-                self.line_at(candidate.trim_end(), size, weight, Some(level))
-                    .width
-                    <= width
-            };
-            let mut lines: Vec<String> = Vec::new();
-            let mut current = String::new();
+            let measure = |piece: &str| self.line_at(piece, size, weight, Some(level)).width;
+            // Units that may not be split further, with their widths.
+            let mut units: Vec<(String, f32)> = Vec::new();
             for piece in break_pieces(&paragraph) {
-                let candidate = format!("{current}{piece}");
-                if fits(&candidate) {
-                    current = candidate;
+                let piece_width = measure(piece.trim_end());
+                if piece_width <= width {
+                    units.push((piece.to_owned(), piece_width));
                     continue;
                 }
-                if !current.trim().is_empty() {
-                    lines.push(std::mem::take(&mut current));
-                }
-                // Spaces at a break are not carried to the next line.
-                let piece = piece.trim_start();
-                if fits(piece) {
-                    current = piece.to_owned();
-                    continue;
-                }
-                // A word wider than the line: break between clusters.
-                current.clear();
+                // A word wider than the line: its clusters, and the
+                // characters of a cluster wider than the line.
                 for cluster in piece.graphemes(true) {
-                    let candidate = format!("{current}{cluster}");
-                    if current.is_empty() || fits(&candidate) {
-                        current = candidate;
+                    let cluster_width = measure(cluster);
+                    if cluster_width <= width {
+                        units.push((cluster.to_owned(), cluster_width));
                     } else {
-                        lines.push(std::mem::replace(&mut current, cluster.to_owned()));
+                        units.extend(cluster.chars().map(|c| {
+                            let c = c.to_string();
+                            let w = measure(&c);
+                            (c, w)
+                        }));
                     }
                 }
             }
+            let mut lines: Vec<String> = Vec::new();
+            let mut current = String::new();
+            let mut current_width = 0.0;
+            for (unit, unit_width) in units {
+                if !current.is_empty() && current_width + unit_width > width {
+                    lines.push(std::mem::take(&mut current));
+                    current_width = 0.0;
+                }
+                if current.is_empty() {
+                    // Spaces at a break are not carried to the next line.
+                    let trimmed = unit.trim_start();
+                    current.push_str(trimmed);
+                    current_width = if trimmed.len() == unit.len() {
+                        unit_width
+                    } else {
+                        measure(trimmed)
+                    };
+                } else {
+                    current.push_str(&unit);
+                    current_width += unit_width;
+                }
+            }
             lines.push(current);
-            result.extend(
-                lines
-                    .iter()
-                    .map(|line| self.line_at(line.trim_end(), size, weight, Some(level))),
-            );
+            let mut carried = String::new();
+            let mut index = 0;
+            while index < lines.len() {
+                let text = format!("{carried}{}", lines[index]);
+                carried.clear();
+                let mut shaped = self.line_at(text.trim_end(), size, weight, Some(level));
+                let mut kept = text.trim_end().to_owned();
+                // Shaped in context a line can come out a little wider than
+                // its pieces: hand its last clusters to the next line.
+                while shaped.width > width && kept.graphemes(true).count() > 1 {
+                    let last = kept.graphemes(true).next_back().map_or(0, str::len);
+                    let cut = kept.len() - last;
+                    carried.insert_str(0, &kept[cut..]);
+                    kept.truncate(cut);
+                    shaped = self.line_at(kept.trim_end(), size, weight, Some(level));
+                }
+                result.push(shaped);
+                index += 1;
+                if !carried.is_empty() && index == lines.len() {
+                    lines.push(String::new());
+                }
+            }
         }
         result
     }
@@ -222,7 +260,21 @@ fn shape(loaded: &Loaded, font: usize, text: &str, rtl: bool, size: f32) -> Run 
     } else {
         Direction::LeftToRight
     });
-    let output = rustybuzz::shape(&loaded.face, &[], buffer);
+    // The shaper must not take the whole document down with it: a run it
+    // cannot shape is left out (the clusters above keep such runs rare).
+    let Ok(output) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rustybuzz::shape(&loaded.face, &[], buffer)
+    })) else {
+        tracing::warn!("a PDF text run could not be shaped");
+        return Run {
+            font,
+            text: text.to_owned(),
+            glyphs: Vec::new(),
+            width: 0.0,
+            ascent: 0.0,
+            descent: 0.0,
+        };
+    };
     let units = loaded.units_per_em();
     let infos = output.glyph_infos();
     // Each glyph stands for the text from its cluster to the next cluster.
@@ -230,6 +282,8 @@ fn shape(loaded: &Loaded, font: usize, text: &str, rtl: bool, size: f32) -> Run 
     starts.sort_unstable();
     starts.dedup();
     let mut width = 0.0;
+    let mut ascent: f32 = 0.0;
+    let mut descent: f32 = 0.0;
     let glyphs = infos
         .iter()
         .zip(output.glyph_positions())
@@ -242,6 +296,18 @@ fn shape(loaded: &Loaded, font: usize, text: &str, rtl: bool, size: f32) -> Run 
                 .unwrap_or(text.len());
             // Advances and offsets are font units: small integers, exact in f32.
             width += position.x_advance as f32 * size / units;
+            // How far the glyph reaches above and below the baseline, its
+            // offset included (stacked marks rise above the font's ascender).
+            if let Some(bounds) = loaded
+                .face
+                .glyph_bounding_box(rustybuzz::ttf_parser::GlyphId(
+                    u16::try_from(info.glyph_id).unwrap_or(0),
+                ))
+            {
+                let lift = position.y_offset as f32;
+                ascent = ascent.max((lift + f32::from(bounds.y_max)) * size / units);
+                descent = descent.max(-(lift + f32::from(bounds.y_min)) * size / units);
+            }
             KrillaGlyph::new(
                 GlyphId::new(info.glyph_id),
                 position.x_advance as f32 / units,
@@ -258,6 +324,8 @@ fn shape(loaded: &Loaded, font: usize, text: &str, rtl: bool, size: f32) -> Run 
         text: text.to_owned(),
         glyphs,
         width,
+        ascent,
+        descent,
     }
 }
 
@@ -265,7 +333,7 @@ fn covers(loaded: &Loaded, cluster: &str) -> bool {
     cluster
         .chars()
         .filter(|c| !is_default_ignorable(*c))
-        .all(|c| loaded.face.glyph_index(c).is_some())
+        .all(|c| loaded.face.glyph_index(c).is_some_and(|glyph| glyph.0 != 0))
 }
 
 /// Default-ignorable code points that fonts need not have (Unicode
@@ -287,9 +355,16 @@ fn is_default_ignorable(c: char) -> bool {
     )
 }
 
-/// Control characters (tabs, stray line breaks) as spaces.
+/// No grapheme cluster in real text is longer than this many characters
+/// (the longest emoji sequences and Indic conjuncts have about a dozen).
+pub const MAX_CLUSTER_CHARS: usize = 24;
+
+/// Control characters (tabs, stray line breaks) as spaces, and each grapheme
+/// cluster cut to [`MAX_CLUSTER_CHARS`]: longer ones (thousands of combining
+/// marks on one letter) only make tall stacks and slow, fragile shaping.
 fn clean(text: &str) -> String {
-    text.chars()
+    let spaced: String = text
+        .chars()
         .map(|c| {
             if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
                 ' '
@@ -297,6 +372,10 @@ fn clean(text: &str) -> String {
                 c
             }
         })
+        .collect();
+    spaced
+        .graphemes(true)
+        .flat_map(|cluster| cluster.chars().take(MAX_CLUSTER_CHARS))
         .collect()
 }
 
@@ -482,5 +561,48 @@ mod tests {
             1,
             "an empty text is one empty line"
         );
+    }
+
+    /// Inputs from an attack on the renderer (2026-11-30): each once
+    /// panicked, overflowed its box, drew an empty box or took a minute.
+    #[test]
+    fn hostile_text_neither_panics_nor_overflows_nor_draws_empty_boxes() {
+        let book = book();
+        let typesetter = Typesetter::new(&book);
+        // 256 vowel signs on one consonant made the Indic shaper panic.
+        let stack = format!("क{}", "ा".repeat(256));
+        let line = typesetter.line(&stack, 9.0, Weight::Regular);
+        assert!(line.width > 0.0);
+        assert!(
+            line.text().chars().count() <= MAX_CLUSTER_CHARS,
+            "clusters are cut"
+        );
+        // U+FFFF maps to glyph 0 in DejaVu: a box, unless refused.
+        let line = typesetter.line("x\u{FFFF}y", 9.0, Weight::Regular);
+        assert_eq!(line.text(), "x[U+FFFF]y");
+        // One cluster wider than its box (Hangul jamo, an emoji ZWJ chain)
+        // is broken between its characters.
+        let jamo = format!("{}{}{}", "ᄀ".repeat(150), "ᅡ".repeat(150), "ᆨ".repeat(150));
+        let family = vec!["👨"; 300].join("\u{200D}");
+        for text in [jamo.as_str(), family.as_str()] {
+            for line in typesetter.wrap(text, 9.0, Weight::Regular, 80.0) {
+                assert!(line.width <= 80.0, "{} wide", line.width);
+            }
+        }
+        // Thousands of zero-width break opportunities (53 s per PDF when
+        // wrapping was quadratic; `make bench` times the PDF).
+        let zero_width = "\u{200B}\u{302A}".repeat(2500);
+        let lines = typesetter.wrap(&zero_width, 9.0, Weight::Regular, 200.0);
+        assert!(!lines.is_empty());
+        // Stacked marks raise the line's ascent, so the next line moves down.
+        let marks = typesetter.line(&format!("e{}", "\u{0301}".repeat(20)), 9.0, Weight::Regular);
+        let plain = typesetter.line("e", 9.0, Weight::Regular);
+        let reach = |line: &Line| {
+            line.runs
+                .iter()
+                .map(|run| run.ascent)
+                .fold(0.0f32, f32::max)
+        };
+        assert!(reach(&marks) > reach(&plain));
     }
 }

@@ -186,10 +186,19 @@ pub async fn save(
                 }
             }
             let summary = changes(&existing, details);
+            let removed: Vec<String> = existing
+                .emails
+                .split([',', ';', '\n'])
+                .filter_map(|part| crate::domain::Email::parse(part).ok())
+                .map(|email| email.lookup_key())
+                .filter(|old| !details.emails.iter().any(|new| new.lookup_key() == *old))
+                .collect();
             let mut active: customer::ActiveModel = existing.into();
             fill(&mut active, details);
             active.updated_at = Set(now);
             active.update(&txn).await.map_err(internal)?;
+            // An address taken off the customer loses its document links.
+            crate::ssr::services::delivery::revoke_addresses(&txn, id, &removed, now).await?;
             (
                 id,
                 Change {

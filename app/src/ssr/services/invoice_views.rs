@@ -184,6 +184,7 @@ pub async fn list(
                 issue_date: row.issue_date,
                 due_date: row.due_date,
                 currency: row.currency,
+                sent_at: row.sent_at,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -404,6 +405,7 @@ pub async fn detail(
         status: InvoiceStatus::derive(&facts(&row), today),
         customer_id: customer.id,
         customer_name: customer.name,
+        customer_emails: customer.emails,
         currency: row.currency.clone(),
         issue_date,
         issue_date_chosen: row.issue_date_chosen,

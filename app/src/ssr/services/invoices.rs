@@ -584,6 +584,8 @@ pub async fn start_credit_note(
         void_reason: Set(None),
         sealed_content: Set(None),
         seal_hash: Set(None),
+        sent_at: Set(None),
+        links_frozen_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -46,11 +46,30 @@ impl Default for MailBudgets {
 /// One budget to spend from.
 #[derive(Debug, Clone, Copy)]
 pub enum Budget<'a> {
-    ResetMail { email_lookup: &'a str },
-    ConfirmationMail { email_lookup: &'a str },
-    InvitationFrom { organization_id: uuid::Uuid },
-    InvitationTo { email_lookup: &'a str },
-    SignUpFrom { client: &'a str },
+    ResetMail {
+        email_lookup: &'a str,
+    },
+    ConfirmationMail {
+        email_lookup: &'a str,
+    },
+    InvitationFrom {
+        organization_id: uuid::Uuid,
+    },
+    InvitationTo {
+        email_lookup: &'a str,
+    },
+    SignUpFrom {
+        client: &'a str,
+    },
+    /// Links a recipient asks for again (an expired link's page).
+    LinkTo {
+        email_lookup: &'a str,
+    },
+    /// Reports of suspicious documents from one client address: each mails
+    /// the owners and the security contact. Shares the sign-ups' limit.
+    ReportFrom {
+        client: &'a str,
+    },
 }
 
 impl Budget<'_> {
@@ -67,14 +86,18 @@ impl Budget<'_> {
                 format!("invite-to:{}", sha256_hex(email_lookup))
             }
             Self::SignUpFrom { client } => format!("sign-up:{}", sha256_hex(client)),
+            Self::LinkTo { email_lookup } => format!("link-to:{}", sha256_hex(email_lookup)),
+            Self::ReportFrom { client } => format!("report:{}", sha256_hex(client)),
         }
     }
 
     fn window(&self) -> Duration {
         match self {
-            Self::ResetMail { .. } | Self::ConfirmationMail { .. } | Self::SignUpFrom { .. } => {
-                Duration::hours(1)
-            }
+            Self::ResetMail { .. }
+            | Self::ConfirmationMail { .. }
+            | Self::SignUpFrom { .. }
+            | Self::LinkTo { .. }
+            | Self::ReportFrom { .. } => Duration::hours(1),
             Self::InvitationFrom { .. } | Self::InvitationTo { .. } => Duration::days(1),
         }
     }
@@ -87,7 +110,11 @@ impl Budget<'_> {
             }
             Self::InvitationFrom { .. } => budgets.invitations_per_organization_per_day,
             Self::InvitationTo { .. } => budgets.invitations_per_address_per_day,
-            Self::SignUpFrom { .. } => budgets.sign_ups_per_client_per_hour,
+            Self::SignUpFrom { .. } | Self::ReportFrom { .. } => {
+                budgets.sign_ups_per_client_per_hour
+            }
+            // A recipient's new links share the reset mails' limit.
+            Self::LinkTo { .. } => budgets.reset_mails_per_address_per_hour,
         }
     }
 }

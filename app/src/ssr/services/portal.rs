@@ -1,0 +1,334 @@
+//! What a recipient's link opens (issue 14): that one document, as long as
+//! the link is live and the document not frozen; an expired link can ask
+//! for a fresh one, sent only to the address it was sent to and only while
+//! that address is still on the customer.
+//!
+//! A recipient is recorded in the organization's audit chain as the actor
+//! "customer" (the id is the link's; the summary names the address).
+
+use crate::domain::Email;
+use crate::domain::delivery::link_expiry;
+use crate::error::AppError;
+use crate::ssr::AppState;
+use crate::ssr::access::{CustomerReach, Tenant};
+use crate::ssr::calendar::OrgTimeZone;
+use crate::ssr::entities::{customer, invoice as invoice_entity, organization, portal_link};
+use crate::ssr::errors::internal;
+use crate::ssr::services::audit::{self, Actor, Change, Scope};
+use crate::ssr::services::delivery::{self, document_word};
+use crate::ssr::services::invoice_views::{self, Printable};
+use crate::ssr::services::mail_budgets::{self, Budget};
+use crate::ssr::services::mail_queue::{self, Queued};
+use crate::ssr::tokens::{new_token, sha256_hex};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// A link's view is recorded at most once per this long.
+const VIEW_RECORD_INTERVAL: Duration = Duration::hours(1);
+
+/// What a link opens.
+pub enum Opened {
+    Document {
+        printable: Box<Printable>,
+        link: portal_link::Model,
+    },
+    /// The link was real but its time is over: the page offers a new one.
+    Expired { organization: String },
+    /// The operator froze the document's links while a report is examined.
+    UnderReview,
+    /// Unknown or revoked: the same neutral answer for both.
+    Invalid,
+}
+
+/// Who the recipient is, for the audit chain.
+fn contact_scope(
+    link: &portal_link::Model,
+    time_zone: OrgTimeZone,
+    request_id: &str,
+    client_ip: &str,
+) -> Scope {
+    Scope {
+        organization_id: link.organization_id,
+        actor: Actor::Customer(link.id),
+        request_id: request_id.to_owned(),
+        client_ip: client_ip.to_owned(),
+        customers: CustomerReach::All,
+        time_zone,
+    }
+}
+
+async fn zone_and_name(
+    db: &DatabaseConnection,
+    organization_id: Uuid,
+) -> Result<(OrgTimeZone, String), AppError> {
+    let organization = organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        OrgTimeZone::stored(&organization.time_zone),
+        organization.name,
+    ))
+}
+
+async fn find_link(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<Option<portal_link::Model>, AppError> {
+    // A real token is 43 URL-safe characters; anything else is not looked up.
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(None);
+    }
+    portal_link::Entity::find()
+        .filter(portal_link::Column::TokenHash.eq(sha256_hex(token)))
+        .one(db)
+        .await
+        .map_err(internal)
+}
+
+/// Where a request came from, for the audit chain.
+pub struct Visit<'a> {
+    pub request_id: &'a str,
+    pub client_ip: &'a str,
+}
+
+/// Opens the link with `token` at `now`; a document view is recorded
+/// (`action`: `document.viewed` or `document.downloaded`).
+///
+/// # Errors
+/// Internal only: every kind of bad link is an [`Opened`] answer.
+pub async fn open(
+    db: &DatabaseConnection,
+    token: &str,
+    action: &'static str,
+    visit: &Visit<'_>,
+    now: OffsetDateTime,
+) -> Result<Opened, AppError> {
+    let Some(link) = find_link(db, token).await? else {
+        return Ok(Opened::Invalid);
+    };
+    if link.revoked_at.is_some() {
+        return Ok(Opened::Invalid);
+    }
+    let Some(document) = invoice_entity::Entity::find_by_id(link.invoice_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(Opened::Invalid);
+    };
+    if document.links_frozen_at.is_some() {
+        return Ok(Opened::UnderReview);
+    }
+    let (time_zone, organization) = zone_and_name(db, link.organization_id).await?;
+    if link.expires_at <= now {
+        return Ok(Opened::Expired { organization });
+    }
+    let tenant = Tenant {
+        organization_id: link.organization_id,
+        customers: CustomerReach::All,
+    };
+    let printable =
+        invoice_views::printable(db, tenant, link.invoice_id, time_zone.today(now)).await?;
+    let recently = link
+        .opened_at
+        .is_some_and(|opened| now - opened < VIEW_RECORD_INTERVAL);
+    if action != "document.viewed" || !recently {
+        let scope = contact_scope(&link, time_zone, visit.request_id, visit.client_ip);
+        let txn = db.begin().await.map_err(internal)?;
+        audit::lock(&txn, link.organization_id).await?;
+        let mut active: portal_link::ActiveModel = link.clone().into();
+        active.opened_at = Set(Some(now));
+        active.update(&txn).await.map_err(internal)?;
+        audit::record(
+            &txn,
+            &scope,
+            Change {
+                action,
+                object_type: if printable.detail.is_credit_note {
+                    "credit_note"
+                } else {
+                    "invoice"
+                },
+                object_id: link.invoice_id,
+                summary: format!(
+                    "{} {} by customer contact {}",
+                    printable.detail.number.as_deref().unwrap_or_default(),
+                    if action == "document.viewed" {
+                        "opened"
+                    } else {
+                        "downloaded as PDF"
+                    },
+                    link.email
+                ),
+                customer_id: Some(link.customer_id),
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await.map_err(internal)?;
+    }
+    Ok(Opened::Document {
+        printable: Box::new(printable),
+        link,
+    })
+}
+
+/// "Email me a new link": when `token`'s link is real, not revoked, its
+/// document not frozen, and its address still one of the customer's, a
+/// fresh link goes to that address (never to one typed on the page),
+/// within the address's hourly mail budget. The answer is the same
+/// whatever happened, so the page reveals nothing.
+///
+/// # Errors
+/// Internal only.
+pub async fn renew(
+    state: &AppState,
+    token: &str,
+    visit: &Visit<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let db = &state.db;
+    let Some(link) = find_link(db, token).await? else {
+        return Ok(());
+    };
+    if link.revoked_at.is_some() {
+        return Ok(());
+    }
+    let Some(document) = invoice_entity::Entity::find_by_id(link.invoice_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    if document.links_frozen_at.is_some() || document.voided_at.is_some() {
+        return Ok(());
+    }
+    let Some(customer) = customer::Entity::find_by_id(link.customer_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    let Ok(email) = Email::parse(&link.email) else {
+        return Ok(());
+    };
+    let on_file = customer
+        .emails
+        .split([',', ';', '\n'])
+        .filter_map(|part| Email::parse(part).ok())
+        .any(|known| known.lookup_key() == email.lookup_key());
+    if !on_file {
+        return Ok(());
+    }
+    if !mail_budgets::spend(
+        db,
+        &state.settings.mail_budgets,
+        Budget::LinkTo {
+            email_lookup: &email.lookup_key(),
+        },
+        now,
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    let (time_zone, _) = zone_and_name(db, link.organization_id).await?;
+    let tenant = Tenant {
+        organization_id: link.organization_id,
+        customers: CustomerReach::All,
+    };
+    let printable =
+        invoice_views::printable(db, tenant, link.invoice_id, time_zone.today(now)).await?;
+    let settings = audit::settings(db, link.organization_id).await?;
+    let expires_at = link_expiry(
+        now,
+        printable.detail.due_date,
+        u16::try_from(settings.link_days_after_due).unwrap_or(30),
+        u16::try_from(settings.link_max_days).unwrap_or(120),
+    );
+    let fresh = new_token();
+    let scope = contact_scope(&link, time_zone, visit.request_id, visit.client_ip);
+    let txn = db.begin().await.map_err(internal)?;
+    audit::lock(&txn, link.organization_id).await?;
+    delivery::revoke_for(&txn, link.invoice_id, Some(&email), now).await?;
+    let link_id = Uuid::new_v4();
+    portal_link::ActiveModel {
+        id: Set(link_id),
+        organization_id: Set(link.organization_id),
+        invoice_id: Set(link.invoice_id),
+        customer_id: Set(link.customer_id),
+        email: Set(link.email.clone()),
+        token_hash: Set(sha256_hex(&fresh)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        opened_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(internal)?;
+    let number = printable.detail.number.clone().unwrap_or_default();
+    let body = format!(
+        "Hello,\n\nhere is a new link to {document} {number} from {organization}\n\
+         (no account or password needed):\n{url}/portal/d/{fresh}\n\
+         This link works until {expires}.\n\n\
+         You receive this because someone asked for a new link on the page of\n\
+         an expired one. If that was not you, you can ignore this message.\n\n\
+         {organization} will never ask you for a password.\n",
+        document = document_word(&printable),
+        organization = printable.seller.name,
+        url = state.settings.public_url,
+        expires = expires_at.date(),
+    );
+    let composed = state
+        .mailer
+        .compose(
+            email.as_str(),
+            &format!("A new link to {} {number}", document_word(&printable)),
+            body,
+            None,
+        )
+        .map_err(|error| internal(anyhow::anyhow!(error)))?;
+    mail_queue::enqueue(
+        &txn,
+        &state.secrets,
+        Queued {
+            organization_id: Some(link.organization_id),
+            invoice_id: Some(link.invoice_id),
+            portal_link_id: Some(link_id),
+            recipient: email.as_str().to_owned(),
+            kind: "document_link",
+            message: composed,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &scope,
+        Change {
+            action: "document.link_renewed",
+            object_type: "invoice",
+            object_id: link.invoice_id,
+            summary: format!("{number}: new link for customer contact {}", link.email),
+            customer_id: Some(link.customer_id),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(internal)?;
+    state.mail_queue.wake();
+    Ok(())
+}
