@@ -85,6 +85,7 @@ struct FileSettings {
     invitations_per_organization_per_day: Option<u32>,
     invitations_per_address_per_day: Option<u32>,
     sign_ups_per_client_per_hour: Option<u32>,
+    documents_per_organization_per_day: Option<u32>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     outbox_dir: Option<String>,
@@ -264,6 +265,12 @@ impl Config {
                     "LEDGERLOCK_SIGN_UPS_PER_CLIENT_PER_HOUR",
                     file.sign_ups_per_client_per_hour,
                     defaults.sign_ups_per_client_per_hour,
+                )?
+                .get(),
+                documents_per_organization_per_day: count(
+                    "LEDGERLOCK_DOCUMENTS_PER_ORGANIZATION_PER_DAY",
+                    file.documents_per_organization_per_day,
+                    defaults.documents_per_organization_per_day,
                 )?
                 .get(),
             },

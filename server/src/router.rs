@@ -149,7 +149,7 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
                                 "request",
                                 request_id = %id,
                                 method = %request.method(),
-                                path = %loggable_path(request.uri().path()),
+                                path = %crate::middleware::loggable_path(request.uri().path()),
                             )
                         })
                         .on_response(
@@ -177,18 +177,6 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
                     Duration::from_secs(60),
                 )),
         )
-}
-
-/// `path` as request logs show it: a portal link's token (the one secret
-/// carried in a path) replaced by `[token]`.
-pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/portal/d/") {
-        Some(rest) => {
-            let tail = rest.find('/').map_or("", |slash| &rest[slash..]);
-            format!("/portal/d/[token]{tail}").into()
-        }
-        None => path.into(),
-    }
 }
 
 async fn healthz() -> &'static str {

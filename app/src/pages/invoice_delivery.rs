@@ -14,8 +14,20 @@ pub fn DeliveryPanel(id: Uuid, customer_emails: String, may_send: bool) -> impl 
     let revoke = ServerAction::<RevokeDocumentLinks>::new();
     let send_error = Signal::derive(move || send.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    // Mail leaves in the background: look again every few seconds while
+    // the page is open, so "queued" turns into "sent" (or a failure).
+    // An effect runs in the browser only: timers do not exist on the server.
+    let tick = RwSignal::new(0_u32);
+    Effect::new(move || {
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|tick| *tick = tick.wrapping_add(1)),
+            std::time::Duration::from_secs(3),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
     let deliveries = Resource::new(
-        move || (send.version().get(), revoke.version().get()),
+        move || (send.version().get(), revoke.version().get(), tick.get()),
         move |_| document_deliveries(id),
     );
     let sent = move || {
@@ -45,7 +57,7 @@ pub fn DeliveryPanel(id: Uuid, customer_emails: String, may_send: bool) -> impl 
                 </ActionForm>
             })}
             <FormAlert error=revoke_error />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match deliveries.await {
                         Ok(rows) if rows.is_empty() => view! { <p class="empty">"Not sent yet."</p> }.into_any(),
@@ -98,7 +110,7 @@ pub fn DeliveryPanel(id: Uuid, customer_emails: String, may_send: bool) -> impl 
                         Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

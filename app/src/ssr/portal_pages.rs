@@ -346,7 +346,8 @@ pub async fn pdf(
     response
 }
 
-/// `POST /portal/d/{token}/renew`: the same answer whatever happened.
+/// `POST /portal/d/{token}/renew`: the same answer, at once, whatever
+/// happens; the work is done after answering, so its time tells nothing.
 pub async fn renew(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -354,14 +355,18 @@ pub async fn renew(
     client: Option<axum::Extension<ClientInfo>>,
 ) -> Response {
     let (ip, request_id) = visit_of(&headers, client.as_ref().map(|info| &info.0));
-    let visit = Visit {
-        request_id,
-        client_ip: &ip,
-    };
-    if let Err(error) = portal::renew(&state, &token, &visit, state.clock.now()).await {
-        tracing::error!(?error, "a new link could not be sent");
-        return trouble(&state);
-    }
+    let request_id = request_id.to_owned();
+    let worker = state.clone();
+    tokio::spawn(async move {
+        let visit = Visit {
+            request_id: &request_id,
+            client_ip: &ip,
+        };
+        let now = worker.clock.now();
+        if let Err(error) = portal::renew(&worker, &token, &visit, now).await {
+            tracing::error!(?error, "a new link could not be sent");
+        }
+    });
     page(
         &state,
         StatusCode::OK,
@@ -447,12 +452,18 @@ pub async fn report_submit(
     Form(form): Form<ReportPost>,
 ) -> Response {
     let (ip, request_id) = visit_of(&headers, client.as_ref().map(|info| &info.0));
+    let budget_key = client
+        .as_ref()
+        .and_then(|info| info.0.ip)
+        .map(|ip| crate::ssr::client::limit_key(ip).to_string())
+        .unwrap_or_default();
     let report = NewReport {
         reference: &form.reference,
         reason: &form.reason,
         details: &form.details,
         token: &form.link,
         client_ip: &ip,
+        budget_key: &budget_key,
         request_id,
     };
     match reports::submit(&state, &report, state.clock.now()).await {

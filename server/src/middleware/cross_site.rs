@@ -32,7 +32,7 @@ pub async fn refuse_cross_site(
     if safe_method || is_same_site(request.headers(), &allowed.0) {
         return next.run(request).await;
     }
-    tracing::warn!(path = %request.uri().path(), "cross-site request refused");
+    tracing::warn!(path = %super::loggable_path(request.uri().path()), "cross-site request refused");
     (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
 }
 

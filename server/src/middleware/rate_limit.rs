@@ -58,7 +58,7 @@ pub async fn limit(
     if let (true, Some(ip)) = (limited, ip)
         && limits.limiter.check_key(&limit_key(ip)).is_err()
     {
-        tracing::warn!(path = %request.uri().path(), "rate limit reached");
+        tracing::warn!(path = %super::loggable_path(request.uri().path()), "rate limit reached");
         let error = AppError::RateLimited;
         let body = serde_json::to_string(&error).unwrap_or_default();
         let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();

@@ -452,3 +452,43 @@ async fn reports_reach_the_owners_and_the_security_contact() {
     let audit = json_of(app.call("/api/audit/list", &[], Some(&books.cookie)).await).await;
     assert!(audit.to_string().contains("document.reported"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_sends_at_once_leave_one_live_link_per_recipient() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let id = issued(&app, &books).await;
+    let to = unique_email();
+    let statuses = crate::billing::at_once(
+        &app,
+        &books.cookie,
+        "/api/invoices/send",
+        &[("id", &id), ("recipients", &to)],
+        20,
+    )
+    .await;
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    let rows = deliveries(&app, &books, &id).await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 20, "every send made its link");
+    let live = rows.iter().filter(|row| row["revoked"] == false).count();
+    assert_eq!(live, 1, "each send retired the link before it");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_address_cannot_send_in_the_organizations_name() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_up_unconfirmed(&unique_email()).await;
+    let books = crate::invoicing::books_for(&app, cookie).await;
+    let id = issued(&app, &books).await;
+    let refused = send(&app, &books, &id, "victim@example.com").await;
+    assert_eq!(refused.status(), 409);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Confirm your email address")
+    );
+    assert!(app.mail_to("victim@example.com").is_empty());
+}

@@ -46,6 +46,9 @@ const CASES: &[&str] = &[
     "invoices/mark_unpaid",
     "invoices/void",
     "invoices/credit_note",
+    "invoices/send",
+    "invoices/deliveries",
+    "invoices/revoke_links",
     "GET invoice PDF",
     "exports/check",
     "GET export invoices.csv",
@@ -501,6 +504,25 @@ impl Fixture<'_> {
             "invoices/credit_note" => {
                 let id = self.issued(books).await;
                 self.post(caller, "/api/invoices/credit_note", &[("id", &id)])
+                    .await
+            }
+            "invoices/send" => {
+                let id = self.issued(books).await;
+                self.post(
+                    caller,
+                    "/api/invoices/send",
+                    &[("id", &id), ("recipients", "ap@omega.example")],
+                )
+                .await
+            }
+            "invoices/deliveries" => {
+                let id = self.issued(books).await;
+                self.post(caller, "/api/invoices/deliveries", &[("id", &id)])
+                    .await
+            }
+            "invoices/revoke_links" => {
+                let id = self.issued(books).await;
+                self.post(caller, "/api/invoices/revoke_links", &[("id", &id)])
                     .await
             }
             "GET invoice PDF" => {

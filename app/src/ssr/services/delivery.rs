@@ -15,9 +15,11 @@ use crate::ssr::AppState;
 use crate::ssr::access::Tenant;
 use crate::ssr::entities::{invoice as invoice_entity, outgoing_mail, portal_link};
 use crate::ssr::errors::internal;
-use crate::ssr::services::audit::{self, Change, Scope};
+use crate::ssr::services::audit::{self, Actor, Change, Scope};
+use crate::ssr::services::email_confirmation;
 use crate::ssr::services::invoice_views::{self, Printable};
 use crate::ssr::services::invoices::find;
+use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::mail_queue::{self, Queued};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
@@ -154,6 +156,22 @@ pub async fn send(
 ) -> Result<usize, AppError> {
     let recipients = parse_recipients(recipients)?;
     let message = check_template("message", message, MAX_MESSAGE_CHARS, false)?;
+    // Mail to anyone, in the organization's name: only from a confirmed
+    // address, and within the organization's daily budget.
+    if let Actor::User(user_id) = scope.actor {
+        email_confirmation::require_confirmed(&state.db, user_id).await?;
+    }
+    for _ in &recipients {
+        let budget = Budget::DocumentsFrom {
+            organization_id: scope.organization_id,
+        };
+        if !mail_budgets::spend(&state.db, &state.settings.mail_budgets, budget, now).await? {
+            return Err(AppError::Conflict(
+                "Your organization has sent as many documents as it may today. Try again tomorrow."
+                    .into(),
+            ));
+        }
+    }
     let tenant = scope.tenant();
     let printable = invoice_views::printable(&state.db, tenant, id, scope.today(now)).await?;
     if printable.detail.number.is_none() {

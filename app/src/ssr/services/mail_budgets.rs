@@ -30,6 +30,8 @@ pub struct MailBudgets {
     pub invitations_per_address_per_day: u32,
     /// Sign-ups from one client address (an IPv6 /64) per hour.
     pub sign_ups_per_client_per_hour: u32,
+    /// Document mails (one per recipient) one organization sends per day.
+    pub documents_per_organization_per_day: u32,
 }
 
 impl Default for MailBudgets {
@@ -39,6 +41,7 @@ impl Default for MailBudgets {
             invitations_per_organization_per_day: 100,
             invitations_per_address_per_day: 10,
             sign_ups_per_client_per_hour: 10,
+            documents_per_organization_per_day: 1000,
         }
     }
 }
@@ -61,12 +64,17 @@ pub enum Budget<'a> {
     SignUpFrom {
         client: &'a str,
     },
+    /// Documents an organization sends, one per recipient.
+    DocumentsFrom {
+        organization_id: uuid::Uuid,
+    },
     /// Links a recipient asks for again (an expired link's page).
     LinkTo {
         email_lookup: &'a str,
     },
-    /// Reports of suspicious documents from one client address: each mails
-    /// the owners and the security contact. Shares the sign-ups' limit.
+    /// Reports of suspicious documents from one client address (an IPv6
+    /// /64): each mails the owners and the security contact. Counted on
+    /// its own, with the sign-ups' limit.
     ReportFrom {
         client: &'a str,
     },
@@ -87,6 +95,7 @@ impl Budget<'_> {
             }
             Self::SignUpFrom { client } => format!("sign-up:{}", sha256_hex(client)),
             Self::LinkTo { email_lookup } => format!("link-to:{}", sha256_hex(email_lookup)),
+            Self::DocumentsFrom { organization_id } => format!("documents-org:{organization_id}"),
             Self::ReportFrom { client } => format!("report:{}", sha256_hex(client)),
         }
     }
@@ -98,7 +107,9 @@ impl Budget<'_> {
             | Self::SignUpFrom { .. }
             | Self::LinkTo { .. }
             | Self::ReportFrom { .. } => Duration::hours(1),
-            Self::InvitationFrom { .. } | Self::InvitationTo { .. } => Duration::days(1),
+            Self::InvitationFrom { .. }
+            | Self::InvitationTo { .. }
+            | Self::DocumentsFrom { .. } => Duration::days(1),
         }
     }
 
@@ -113,6 +124,7 @@ impl Budget<'_> {
             Self::SignUpFrom { .. } | Self::ReportFrom { .. } => {
                 budgets.sign_ups_per_client_per_hour
             }
+            Self::DocumentsFrom { .. } => budgets.documents_per_organization_per_day,
             // A recipient's new links share the reset mails' limit.
             Self::LinkTo { .. } => budgets.reset_mails_per_address_per_hour,
         }

@@ -183,11 +183,14 @@ pub async fn open(
     })
 }
 
-/// "Email me a new link": when `token`'s link is real, not revoked, its
-/// document not frozen, and its address still one of the customer's, a
-/// fresh link goes to that address (never to one typed on the page),
-/// within the address's hourly mail budget. The answer is the same
-/// whatever happened, so the page reveals nothing.
+/// "Email me a new link": when `token`'s link is real, expired (a live
+/// link needs no renewal), not revoked, its document neither frozen nor
+/// void, and its address still one of the customer's, a fresh link goes to
+/// that address (never to one typed on the page), within the address's
+/// hourly mail budget. The checks that a business can change (revocation,
+/// the customer's addresses, freezing) are made again under the
+/// organization's lock, so a revocation that commits first always wins.
+/// The caller answers the same whatever happened.
 ///
 /// # Errors
 /// Internal only.
@@ -201,37 +204,12 @@ pub async fn renew(
     let Some(link) = find_link(db, token).await? else {
         return Ok(());
     };
-    if link.revoked_at.is_some() {
+    if link.revoked_at.is_some() || link.expires_at > now {
         return Ok(());
     }
-    let Some(document) = invoice_entity::Entity::find_by_id(link.invoice_id)
-        .one(db)
-        .await
-        .map_err(internal)?
-    else {
-        return Ok(());
-    };
-    if document.links_frozen_at.is_some() || document.voided_at.is_some() {
-        return Ok(());
-    }
-    let Some(customer) = customer::Entity::find_by_id(link.customer_id)
-        .one(db)
-        .await
-        .map_err(internal)?
-    else {
-        return Ok(());
-    };
     let Ok(email) = Email::parse(&link.email) else {
         return Ok(());
     };
-    let on_file = customer
-        .emails
-        .split([',', ';', '\n'])
-        .filter_map(|part| Email::parse(part).ok())
-        .any(|known| known.lookup_key() == email.lookup_key());
-    if !on_file {
-        return Ok(());
-    }
     if !mail_budgets::spend(
         db,
         &state.settings.mail_budgets,
@@ -262,6 +240,31 @@ pub async fn renew(
     let scope = contact_scope(&link, time_zone, visit.request_id, visit.client_ip);
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, link.organization_id).await?;
+    // Again, under the lock every revocation and customer edit takes.
+    let still_live = portal_link::Entity::find_by_id(link.id)
+        .one(&txn)
+        .await
+        .map_err(internal)?
+        .is_some_and(|row| row.revoked_at.is_none());
+    let document_open = invoice_entity::Entity::find_by_id(link.invoice_id)
+        .one(&txn)
+        .await
+        .map_err(internal)?
+        .is_some_and(|row| row.links_frozen_at.is_none() && row.voided_at.is_none());
+    let on_file = customer::Entity::find_by_id(link.customer_id)
+        .one(&txn)
+        .await
+        .map_err(internal)?
+        .is_some_and(|customer| {
+            customer
+                .emails
+                .split([',', ';', '\n'])
+                .filter_map(|part| Email::parse(part).ok())
+                .any(|known| known.lookup_key() == email.lookup_key())
+        });
+    if !(still_live && document_open && on_file) {
+        return Ok(());
+    }
     delivery::revoke_for(&txn, link.invoice_id, Some(&email), now).await?;
     let link_id = Uuid::new_v4();
     portal_link::ActiveModel {

@@ -35,15 +35,23 @@ pub struct NewReport<'a> {
     /// The link's token when the form was reached from a document's page.
     pub token: &'a str,
     pub client_ip: &'a str,
+    /// Whose hourly budget the report spends: the client address (an IPv6
+    /// /64, as `client::limit_key` groups it).
+    pub budget_key: &'a str,
     pub request_id: &'a str,
 }
 
-/// The document a report is about: by the link it came through, else by a
-/// fingerprint that matches exactly one issued document.
-async fn match_document(
+/// At most this many documents are told about one fingerprint.
+const MAX_MATCHES: u64 = 5;
+
+/// The documents a report is about: the one whose link it came through,
+/// else every document whose seal starts with the fingerprint (a cloned
+/// document has the same seal, so several organizations may match; each
+/// is told), at most [`MAX_MATCHES`].
+async fn match_documents(
     db: &DatabaseConnection,
     report: &NewReport<'_>,
-) -> Result<(Option<invoice_entity::Model>, Option<portal_link::Model>), AppError> {
+) -> Result<Vec<(invoice_entity::Model, Option<portal_link::Model>)>, AppError> {
     if !report.token.is_empty() {
         let link = portal_link::Entity::find()
             .filter(portal_link::Column::TokenHash.eq(sha256_hex(report.token)))
@@ -55,22 +63,23 @@ async fn match_document(
                 .one(db)
                 .await
                 .map_err(internal)?;
-            return Ok((document, Some(link)));
+            return Ok(document
+                .map(|document| (document, Some(link)))
+                .into_iter()
+                .collect());
         }
     }
     let print = report.reference.trim().to_ascii_lowercase();
     if print.len() == 16 && print.bytes().all(|b| b.is_ascii_hexdigit()) {
         let found = invoice_entity::Entity::find()
             .filter(invoice_entity::Column::SealHash.starts_with(print.as_str()))
-            .limit(2)
+            .limit(MAX_MATCHES)
             .all(db)
             .await
             .map_err(internal)?;
-        if let [document] = found.as_slice() {
-            return Ok((Some(document.clone()), None));
-        }
+        return Ok(found.into_iter().map(|document| (document, None)).collect());
     }
-    Ok((None, None))
+    Ok(Vec::new())
 }
 
 /// The owners' addresses of `organization_id`.
@@ -128,7 +137,7 @@ pub async fn submit(
         db,
         &state.settings.mail_budgets,
         Budget::ReportFrom {
-            client: report.client_ip,
+            client: report.budget_key,
         },
         now,
     )
@@ -136,38 +145,54 @@ pub async fn submit(
     {
         return Err(AppError::RateLimited);
     }
-    let (document, link) = match_document(db, report).await?;
-    let id = Uuid::new_v4();
+    let matches = match_documents(db, report).await?;
+    let first_id = Uuid::new_v4();
     let txn = db.begin().await.map_err(internal)?;
-    let organization_id = document.as_ref().map(|document| document.organization_id);
-    suspicious_report::ActiveModel {
-        id: Set(id),
-        organization_id: Set(organization_id),
-        invoice_id: Set(document.as_ref().map(|document| document.id)),
-        reference: Set(reference.to_owned()),
-        reason: Set(reason.as_str().to_owned()),
-        details: Set(details.to_owned()),
-        reporter: Set(link.as_ref().map(|link| link.email.clone())),
-        client_ip: Set(report.client_ip.to_owned()),
-        created_at: Set(now),
+    let label = reason.label();
+    let mut outgoing: Vec<(Option<Uuid>, Option<Uuid>, String, String)> = Vec::new();
+    let body_for = |number: &str, id: Uuid| {
+        format!(
+            "A recipient reported {number} as suspicious.\n\n\
+             Reason: {label}\nReference: {reference}\nDetails: {details}\nReport: {id}\n\n\
+             If you did not send this document, someone may be impersonating you:\n\
+             the instance's operator can freeze its links (`ledgerlock reports freeze {id}`).\n"
+        )
+    };
+    let store =
+        |id: Uuid, document: Option<&invoice_entity::Model>, link: Option<&portal_link::Model>| {
+            suspicious_report::ActiveModel {
+                id: Set(id),
+                organization_id: Set(document.map(|document| document.organization_id)),
+                invoice_id: Set(document.map(|document| document.id)),
+                reference: Set(reference.to_owned()),
+                reason: Set(reason.as_str().to_owned()),
+                details: Set(details.to_owned()),
+                reporter: Set(link.map(|link| link.email.clone())),
+                client_ip: Set(report.client_ip.to_owned()),
+                created_at: Set(now),
+            }
+        };
+    if matches.is_empty() {
+        store(first_id, None, None)
+            .insert(&txn)
+            .await
+            .map_err(internal)?;
+        if let Some(contact) = &state.settings.security_contact {
+            outgoing.push((
+                None,
+                None,
+                contact.clone(),
+                body_for("an unknown document", first_id),
+            ));
+        }
     }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
-    let number = document
-        .as_ref()
-        .and_then(|document| document.number.clone())
-        .unwrap_or_else(|| "an unknown document".to_owned());
-    let body = format!(
-        "A recipient reported {number} as suspicious.\n\n\
-         Reason: {}\nReference: {reference}\nDetails: {details}\nReport: {id}\n\n\
-         If you did not send this document, someone may be impersonating you:\n\
-         the instance's operator can freeze its links (`ledgerlock reports freeze {id}`).\n",
-        reason.label(),
-    );
-    let mut recipients = Vec::new();
-    if let Some(document) = &document {
-        recipients = owner_emails(&txn, document.organization_id).await?;
+    for (index, (document, link)) in matches.iter().enumerate() {
+        let id = if index == 0 { first_id } else { Uuid::new_v4() };
+        store(id, Some(document), link.as_ref())
+            .insert(&txn)
+            .await
+            .map_err(internal)?;
+        let number = document.number.clone().unwrap_or_default();
         let zone = organization::Entity::find_by_id(document.organization_id)
             .one(&txn)
             .await
@@ -192,8 +217,7 @@ pub async fn submit(
                 object_type: "invoice",
                 object_id: document.id,
                 summary: format!(
-                    "{number} reported as suspicious ({}){}",
-                    reason.label(),
+                    "{number} reported as suspicious ({label}){}",
                     link.as_ref()
                         .map(|link| format!(" by customer contact {}", link.email))
                         .unwrap_or_default()
@@ -203,17 +227,30 @@ pub async fn submit(
             now,
         )
         .await?;
+        let body = body_for(&number, id);
+        for owner in owner_emails(&txn, document.organization_id).await? {
+            outgoing.push((
+                Some(document.organization_id),
+                Some(document.id),
+                owner,
+                body.clone(),
+            ));
+        }
+        if let Some(contact) = &state.settings.security_contact {
+            outgoing.push((
+                Some(document.organization_id),
+                Some(document.id),
+                contact.clone(),
+                body,
+            ));
+        }
     }
-    if let Some(contact) = &state.settings.security_contact {
-        recipients.push(contact.clone());
-    }
-    for recipient in recipients {
-        let Ok(message) = state.mailer.compose(
-            &recipient,
-            &format!("Suspicious document reported: {number}"),
-            body.clone(),
-            None,
-        ) else {
+    for (organization_id, invoice_id, recipient, body) in outgoing {
+        let Ok(message) =
+            state
+                .mailer
+                .compose(&recipient, "Suspicious document reported", body, None)
+        else {
             continue;
         };
         mail_queue::enqueue(
@@ -221,7 +258,7 @@ pub async fn submit(
             &state.secrets,
             Queued {
                 organization_id,
-                invoice_id: document.as_ref().map(|document| document.id),
+                invoice_id,
                 portal_link_id: None,
                 recipient,
                 kind: "report",
@@ -233,7 +270,7 @@ pub async fn submit(
     }
     txn.commit().await.map_err(internal)?;
     state.mail_queue.wake();
-    Ok(id)
+    Ok(first_id)
 }
 
 /// Reports about `organization_id`'s documents, newest first (at most 200).
