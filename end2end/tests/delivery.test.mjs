@@ -4,7 +4,7 @@
 // the invoice; the owner sees the views and the report in its history.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, hydrated, uniqueEmail, signUpViaApi, newestMail } from './support.mjs';
+import { launch, openPage, hydrated, uniqueEmail, signUpViaApi, newestMail, confirmAddress } from './support.mjs';
 
 let browser;
 before(async () => {
@@ -25,7 +25,10 @@ async function api(page, endpoint, form) {
 
 test('an owner sends, the customer opens, downloads and reports', async () => {
   const owner = await openPage(browser);
-  await signUpViaApi(owner.page, uniqueEmail());
+  const ownerEmail = uniqueEmail();
+  await signUpViaApi(owner.page, ownerEmail);
+  // Only a confirmed address sends mail in the organization's name.
+  await confirmAddress(owner.page, ownerEmail);
   const customerEmail = uniqueEmail();
   const customer = await api(owner.page, 'customers/save', {
     name: 'Ωmega Trading', emails: customerEmail, currency: 'EUR', payment_terms_days: '14',

@@ -133,3 +133,13 @@ export async function totpCode(base32Secret, offsetSeconds = 0) {
   const value = (digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return value.toString().padStart(6, '0');
 }
+
+/** Confirms `email`'s address by opening the emailed link, as its owner would. */
+export async function confirmAddress(page, email) {
+  const confirmation = await newestMail(email, 'confirm your email address');
+  const link = confirmation.match(/https?:\/\/\S+\/confirm-email\?token=[A-Za-z0-9_-]+/)[0];
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await page.getByTestId('email-confirmed').waitFor();
+}

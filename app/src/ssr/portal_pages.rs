@@ -14,13 +14,13 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::errors::REQUEST_ID_HEADER;
-use crate::ssr::services::delivery::{document_word, pdf_name};
+use crate::ssr::services::delivery::document_word;
 use crate::ssr::services::invoice_views::Printable;
 use crate::ssr::services::portal::{self, Opened, Visit};
 use crate::ssr::services::reports::{self, NewReport};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use std::fmt::Write;
@@ -327,23 +327,9 @@ pub async fn pdf(
         Ok(Opened::Invalid) => return invalid(&state),
         Err(_) => return trouble(&state),
     };
-    let name = pdf_name(&printable);
-    let fonts = state.fonts.clone();
-    let rendered =
-        tokio::task::spawn_blocking(move || crate::ssr::pdf::render(&fonts, &printable)).await;
-    let Ok(Ok(bytes)) = rendered else {
-        return trouble(&state);
-    };
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
+        .await
+        .unwrap_or_else(|| trouble(&state))
 }
 
 /// `POST /portal/d/{token}/renew`: the same answer, at once, whatever

@@ -473,20 +473,16 @@ pub async fn download(
     {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    // Drawing is CPU work: off the async runtime.
-    let fonts = state.fonts.clone();
-    let rendered = tokio::task::spawn_blocking(move || render(&fonts, &document)).await;
-    let Ok(Ok(bytes)) = rendered else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    // Numbers come from the organization's format: keep the filename to safe characters.
-    let safe: String = name
+    attachment(state.fonts.clone(), document)
+        .await
+        .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The PDF's file name: the number in safe characters (numbers come from
+/// the organization's format), or `draft.pdf`.
+pub fn file_name(document: &Printable) -> String {
+    let number = document.detail.number.as_deref().unwrap_or("draft");
+    let safe: String = number
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -496,8 +492,25 @@ pub async fn download(
             }
         })
         .collect();
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}.pdf\"")) {
+    format!("{safe}.pdf")
+}
+
+/// `document` drawn (CPU work: off the async runtime) and answered as a
+/// PDF attachment; `None` when it cannot be drawn.
+pub async fn attachment(fonts: std::sync::Arc<FontBook>, document: Printable) -> Option<Response> {
+    let name = file_name(&document);
+    let bytes = tokio::task::spawn_blocking(move || render(&fonts, &document))
+        .await
+        .ok()?
+        .ok()?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    response
+    Some(response)
 }

@@ -52,28 +52,23 @@ struct Letter<'a> {
 }
 
 impl Letter<'_> {
-    fn facts(&self) -> (String, String) {
+    /// `template` (or `default` when it is empty) with this document's facts.
+    fn filled(&self, template: &str, default: &str) -> String {
         let detail = &self.printable.detail;
         let amount = format_money(&detail.currency, detail.total);
-        (amount, detail.number.clone().unwrap_or_default())
+        let facts = MailFacts {
+            document: document_word(self.printable),
+            number: detail.number.as_deref().unwrap_or_default(),
+            amount: &amount,
+            due_date: detail.due_date,
+            organization: &self.printable.seller.name,
+        };
+        fill(if template.is_empty() { default } else { template }, &facts)
     }
 
     fn subject(&self) -> String {
-        let (amount, number) = self.facts();
-        let facts = MailFacts {
-            document: document_word(self.printable),
-            number: &number,
-            amount: &amount,
-            due_date: self.printable.detail.due_date,
-            organization: &self.printable.seller.name,
-        };
-        let template = if self.subject_template.is_empty() {
-            DEFAULT_SUBJECT
-        } else {
-            self.subject_template
-        };
         // Capitalised: the subject starts a line.
-        let subject = fill(template, &facts);
+        let subject = self.filled(self.subject_template, DEFAULT_SUBJECT);
         let mut chars = subject.chars();
         chars.next().map_or_else(String::new, |first| {
             first.to_uppercase().chain(chars).collect()
@@ -81,19 +76,6 @@ impl Letter<'_> {
     }
 
     fn body(&self, token: &str, expires_at: OffsetDateTime) -> String {
-        let (amount, number) = self.facts();
-        let facts = MailFacts {
-            document: document_word(self.printable),
-            number: &number,
-            amount: &amount,
-            due_date: self.printable.detail.due_date,
-            organization: &self.printable.seller.name,
-        };
-        let template = if self.message_template.is_empty() {
-            DEFAULT_MESSAGE
-        } else {
-            self.message_template
-        };
         let seal = self
             .printable
             .detail
@@ -112,29 +94,13 @@ impl Letter<'_> {
              {organization} will never ask you for a password.\n\n\
              Not expecting this {document}? Report it:\n\
              {url}/report?fingerprint={print}\n",
-            message = fill(template, &facts),
+            message = self.filled(self.message_template, DEFAULT_MESSAGE),
             url = self.public_url,
             expires = expires_at.date(),
             organization = self.printable.seller.name,
             document = document_word(self.printable),
         )
     }
-}
-
-/// The PDF's file name: the number in safe characters.
-pub fn pdf_name(printable: &Printable) -> String {
-    let number = printable.detail.number.as_deref().unwrap_or("draft");
-    let safe: String = number
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("{safe}.pdf")
 }
 
 /// Sends issued document `id` to `recipients` (comma-separated): for each,
@@ -213,31 +179,22 @@ pub async fn send(
     for email in &recipients {
         revoke_for(&txn, id, Some(email), now).await?;
         let token = new_token();
-        let link_id = Uuid::new_v4();
-        portal_link::ActiveModel {
-            id: Set(link_id),
-            organization_id: Set(scope.organization_id),
-            invoice_id: Set(id),
-            customer_id: Set(row.customer_id),
-            // Lower-cased: links are matched to the customer's addresses
-            // without regard to case.
-            email: Set(email.lookup_key()),
-            token_hash: Set(sha256_hex(&token)),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            revoked_at: Set(None),
-            opened_at: Set(None),
-        }
-        .insert(&txn)
-        .await
-        .map_err(internal)?;
+        let link_id = create_link(
+            &txn,
+            &row,
+            email.lookup_key(),
+            &token,
+            expires_at,
+            now,
+        )
+        .await?;
         let composed = state
             .mailer
             .compose(
                 email.as_str(),
                 &letter.subject(),
                 letter.body(&token, expires_at),
-                Some((pdf_name(&printable), pdf.clone())),
+                Some((crate::ssr::pdf::file_name(&printable), pdf.clone())),
             )
             .map_err(|error| FieldError::new("recipients", error))?;
         mail_queue::enqueue(
@@ -283,6 +240,35 @@ pub async fn send(
     txn.commit().await.map_err(internal)?;
     state.mail_queue.wake();
     Ok(recipients.len())
+}
+
+/// Stores a new link to `document` for `email` (lower-cased) with
+/// `token`'s hash; answers its id.
+pub async fn create_link(
+    txn: &impl ConnectionTrait,
+    document: &invoice_entity::Model,
+    email: String,
+    token: &str,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    portal_link::ActiveModel {
+        id: Set(id),
+        organization_id: Set(document.organization_id),
+        invoice_id: Set(document.id),
+        customer_id: Set(document.customer_id),
+        email: Set(email),
+        token_hash: Set(sha256_hex(token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        opened_at: Set(None),
+    }
+    .insert(txn)
+    .await
+    .map_err(internal)?;
+    Ok(id)
 }
 
 /// Revokes the live links of document `id` (only `email`'s, when given).

@@ -246,11 +246,11 @@ pub async fn renew(
         .await
         .map_err(internal)?
         .is_some_and(|row| row.revoked_at.is_none());
-    let document_open = invoice_entity::Entity::find_by_id(link.invoice_id)
+    let document = invoice_entity::Entity::find_by_id(link.invoice_id)
         .one(&txn)
         .await
         .map_err(internal)?
-        .is_some_and(|row| row.links_frozen_at.is_none() && row.voided_at.is_none());
+        .filter(|row| row.links_frozen_at.is_none() && row.voided_at.is_none());
     let on_file = customer::Entity::find_by_id(link.customer_id)
         .one(&txn)
         .await
@@ -262,26 +262,19 @@ pub async fn renew(
                 .filter_map(|part| Email::parse(part).ok())
                 .any(|known| known.lookup_key() == email.lookup_key())
         });
-    if !(still_live && document_open && on_file) {
+    let Some(document) = document.filter(|_| still_live && on_file) else {
         return Ok(());
-    }
+    };
     delivery::revoke_for(&txn, link.invoice_id, Some(&email), now).await?;
-    let link_id = Uuid::new_v4();
-    portal_link::ActiveModel {
-        id: Set(link_id),
-        organization_id: Set(link.organization_id),
-        invoice_id: Set(link.invoice_id),
-        customer_id: Set(link.customer_id),
-        email: Set(link.email.clone()),
-        token_hash: Set(sha256_hex(&fresh)),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        opened_at: Set(None),
-    }
-    .insert(&txn)
-    .await
-    .map_err(internal)?;
+    let link_id = delivery::create_link(
+        &txn,
+        &document,
+        link.email.clone(),
+        &fresh,
+        expires_at,
+        now,
+    )
+    .await?;
     let number = printable.detail.number.clone().unwrap_or_default();
     let body = format!(
         "Hello,\n\nhere is a new link to {document} {number} from {organization}\n\
