@@ -63,7 +63,14 @@ impl Letter<'_> {
             due_date: detail.due_date,
             organization: &self.printable.seller.name,
         };
-        fill(if template.is_empty() { default } else { template }, &facts)
+        fill(
+            if template.is_empty() {
+                default
+            } else {
+                template
+            },
+            &facts,
+        )
     }
 
     fn subject(&self) -> String {
@@ -179,15 +186,7 @@ pub async fn send(
     for email in &recipients {
         revoke_for(&txn, id, Some(email), now).await?;
         let token = new_token();
-        let link_id = create_link(
-            &txn,
-            &row,
-            email.lookup_key(),
-            &token,
-            expires_at,
-            now,
-        )
-        .await?;
+        let link_id = create_link(&txn, &row, email.lookup_key(), &token, expires_at, now).await?;
         let composed = state
             .mailer
             .compose(

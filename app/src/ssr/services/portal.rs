@@ -266,15 +266,8 @@ pub async fn renew(
         return Ok(());
     };
     delivery::revoke_for(&txn, link.invoice_id, Some(&email), now).await?;
-    let link_id = delivery::create_link(
-        &txn,
-        &document,
-        link.email.clone(),
-        &fresh,
-        expires_at,
-        now,
-    )
-    .await?;
+    let link_id =
+        delivery::create_link(&txn, &document, link.email.clone(), &fresh, expires_at, now).await?;
     let number = printable.detail.number.clone().unwrap_or_default();
     let body = format!(
         "Hello,\n\nhere is a new link to {document} {number} from {organization}\n\
