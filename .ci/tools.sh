@@ -21,6 +21,34 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Debian packages first, all in one apt run in the background: downloading
+# them overlaps with compiling wasm-bindgen-cli below (minutes on 2 cores).
+packages=()
+command -v node >/dev/null || packages+=(nodejs npm)
+# The PDF fonts' fallback chain (app/src/ssr/pdf/fonts.rs): Noto for the
+# world's scripts, Symbola for emoji. Without them a PDF still renders, with
+# [U+XXXX] in place of each character that DejaVu Sans (built in) lacks.
+fonts=(fonts-noto-core fonts-noto-cjk fonts-symbola)
+if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
+  || [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] \
+  || [ ! -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ]; then
+  packages+=("${fonts[@]}")
+fi
+if [ "$mode" = test ]; then
+  command -v chromium >/dev/null || packages+=(chromium)
+  # pdftotext reads the PDFs back in the integration tests.
+  command -v pdftotext >/dev/null || packages+=(poppler-utils)
+  command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+    || packages+=(postgresql)
+fi
+apt_pid=
+apt_log="$(mktemp)"
+if [ "${#packages[@]}" -gt 0 ]; then
+  say "apt-get install ${packages[*]} (in the background)"
+  apt_install "${packages[@]}" >"$apt_log" 2>&1 &
+  apt_pid=$!
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
@@ -33,35 +61,28 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
 fi
 
-command -v node >/dev/null || apt_install nodejs npm
+if [ -n "$apt_pid" ]; then
+  if ! wait "$apt_pid"; then
+    cat "$apt_log" >&2
+    # Serving needs node (for wasm-opt); the fonts are welcome but optional
+    # there. Testing needs everything.
+    if [ "$mode" = test ] || ! command -v node >/dev/null; then
+      say "apt-get install failed" >&2
+      exit 1
+    fi
+    say "could not install the PDF fonts (${fonts[*]}); PDFs show [U+XXXX] for scripts DejaVu Sans lacks"
+  fi
+  say "apt-get install done"
+fi
+rm -f "$apt_log"
+
 # A current binaryen for wasm-opt (Debian's 108 breaks today's WebAssembly).
 if [ ! -x .ci/node_modules/binaryen/bin/wasm-opt ]; then
   say "npm ci in .ci (binaryen's wasm-opt)"
   (cd .ci && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The PDF fonts' fallback chain (app/src/ssr/pdf/fonts.rs): Noto for the
-# world's scripts, Symbola for emoji. Without them a PDF still renders, with
-# [U+XXXX] in place of each character that DejaVu Sans (built in) lacks.
-if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] \
-  || [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] \
-  || [ ! -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ]; then
-  if [ "$mode" = test ]; then
-    apt_install fonts-noto-core fonts-noto-cjk fonts-symbola
-  else
-    apt_install fonts-noto-core fonts-noto-cjk fonts-symbola \
-      || say "could not install the PDF fonts (fonts-noto-core fonts-noto-cjk fonts-symbola); PDFs show [U+XXXX] for scripts DejaVu Sans lacks"
-  fi
-fi
-
-if [ "$mode" = test ]; then
-  command -v chromium >/dev/null || apt_install chromium
-  # pdftotext reads the PDFs back in the integration tests.
-  command -v pdftotext >/dev/null || apt_install poppler-utils
-  command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
-    || apt_install postgresql
-  if [ ! -d end2end/node_modules/playwright-core ]; then
-    say "npm ci in end2end (playwright-core)"
-    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
-  fi
+if [ "$mode" = test ] && [ ! -d end2end/node_modules/playwright-core ]; then
+  say "npm ci in end2end (playwright-core)"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -8,28 +8,66 @@ use crate::components::time::format_utc;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+/// The actions and the list the panel shows, made by the page (outside
+/// its Suspense, so they live as long as the page and refetch on change).
+#[derive(Clone, Copy)]
+pub struct DeliveryPanelState {
+    pub send: ServerAction<SendDocument>,
+    pub revoke: ServerAction<RevokeDocumentLinks>,
+    pub list: Resource<Result<Vec<crate::api::delivery::Delivery>, crate::error::AppError>>,
+}
+
+impl DeliveryPanelState {
+    /// For document `id` (from the route): mail leaves in the background,
+    /// so the list is read again every few seconds while the page is open,
+    /// and "queued" turns into "sent" (or a failure).
+    pub fn new(id: impl Fn() -> Option<Uuid> + Send + Sync + 'static) -> Self {
+        let send = ServerAction::<SendDocument>::new();
+        let revoke = ServerAction::<RevokeDocumentLinks>::new();
+        // An effect runs in the browser only: timers do not exist on the server.
+        let tick = RwSignal::new(0_u32);
+        Effect::new(move || {
+            if let Ok(handle) = set_interval_with_handle(
+                move || tick.update(|tick| *tick = tick.wrapping_add(1)),
+                std::time::Duration::from_secs(3),
+            ) {
+                on_cleanup(move || handle.clear());
+            }
+        });
+        let list = Resource::new(
+            move || {
+                (
+                    id(),
+                    send.version().get(),
+                    revoke.version().get(),
+                    tick.get(),
+                )
+            },
+            |(id, ..)| async move {
+                match id {
+                    Some(id) => document_deliveries(id).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+        );
+        Self { send, revoke, list }
+    }
+}
+
 #[component]
-pub fn DeliveryPanel(id: Uuid, customer_emails: String, may_send: bool) -> impl IntoView {
-    let send = ServerAction::<SendDocument>::new();
-    let revoke = ServerAction::<RevokeDocumentLinks>::new();
+pub fn DeliveryPanel(
+    id: Uuid,
+    customer_emails: String,
+    may_send: bool,
+    state: DeliveryPanelState,
+) -> impl IntoView {
+    let DeliveryPanelState {
+        send,
+        revoke,
+        list: deliveries,
+    } = state;
     let send_error = Signal::derive(move || send.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
-    // Mail leaves in the background: look again every few seconds while
-    // the page is open, so "queued" turns into "sent" (or a failure).
-    // An effect runs in the browser only: timers do not exist on the server.
-    let tick = RwSignal::new(0_u32);
-    Effect::new(move || {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|tick| *tick = tick.wrapping_add(1)),
-            std::time::Duration::from_secs(3),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let deliveries = Resource::new(
-        move || (send.version().get(), revoke.version().get(), tick.get()),
-        move |_| document_deliveries(id),
-    );
     let sent = move || {
         send.value()
             .get()

@@ -11,7 +11,7 @@ use crate::components::money::format_money;
 use crate::components::time::format_utc;
 use crate::domain::Permission;
 use crate::domain::invoice_status::InvoiceStatus;
-use crate::pages::invoice_delivery::DeliveryPanel;
+use crate::pages::invoice_delivery::{DeliveryPanel, DeliveryPanelState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -37,6 +37,7 @@ pub fn InvoiceViewPage() -> impl IntoView {
         refund: ServerAction::new(),
         apply: ServerAction::new(),
     };
+    let delivery = DeliveryPanelState::new(id);
     let invoice = Resource::new(
         move || {
             (
@@ -87,7 +88,7 @@ pub fn InvoiceViewPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match invoice.await {
-                    Ok(detail) => view! { <Document detail issue mark_paid mark_unpaid delete credit pay pay_error void void_error credits /> }.into_any(),
+                    Ok(detail) => view! { <Document detail issue mark_paid mark_unpaid delete credit pay pay_error void void_error credits delivery /> }.into_any(),
                     Err(error) => view! { <div class="alert" role="alert">{error.to_string()}</div> }.into_any(),
                 }
             })}
@@ -109,6 +110,7 @@ fn Document(
     void: ServerAction<VoidInvoice>,
     void_error: Signal<Option<crate::error::AppError>>,
     credits: CreditActions,
+    delivery: DeliveryPanelState,
 ) -> impl IntoView {
     let code = detail.currency.clone();
     let money = move |amount| format_money(&code, amount);
@@ -263,7 +265,7 @@ fn Document(
         })}
         {(may_pay && detail.credit > rust_decimal::Decimal::ZERO).then(|| view! { <CustomerCredit detail=detail.clone() credits /> })}
         {(!matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)).then(|| view! {
-            <DeliveryPanel id=invoice_id customer_emails=detail.customer_emails.clone() may_send=may_issue />
+            <DeliveryPanel id=invoice_id customer_emails=detail.customer_emails.clone() may_send=may_issue state=delivery />
         })}
         {(!detail.credit_notes.is_empty()).then(|| view! {
             <section class="panel">
