@@ -492,3 +492,54 @@ async fn an_unconfirmed_address_cannot_send_in_the_organizations_name() {
     );
     assert!(app.mail_to("victim@example.com").is_empty());
 }
+
+#[tokio::test]
+async fn a_frozen_documents_links_show_it_is_under_review() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let id = issued(&app, &books).await;
+    let number = get(&app, &books.cookie, &id).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let to = unique_email();
+    send(&app, &books, &id, &to).await;
+    let token = link_token(&document_mail(&app, &to, &number).await);
+    let reported = app
+        .client
+        .post(app.url("/report"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::encode_form(&[
+            ("reference", ""),
+            ("reason", "unknown_sender"),
+            ("link", &token),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), 200);
+    // What `ledgerlock reports freeze ID` does.
+    let db = app.db().await;
+    let report = ledgerlock_app::ssr::services::reports::all(&db, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(report.reporter.as_deref(), Some(to.to_lowercase().as_str()));
+    let frozen =
+        ledgerlock_app::ssr::services::reports::freeze(&db, report.id, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    assert_eq!(frozen.map(|id| id.to_string()), Some(id.clone()));
+    let page = portal(&app, &token).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("under review"));
+    assert!(!html.contains(&number), "nothing of the document is shown");
+    let pdf = app.get(&format!("/portal/d/{token}/pdf"), None).await;
+    assert!(
+        !pdf.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("pdf")
+    );
+}
