@@ -8,6 +8,7 @@ pub mod delivery;
 mod email;
 mod field_error;
 pub mod invoice;
+pub mod invoice_input;
 pub mod invoice_status;
 pub mod lockout;
 pub mod money;

@@ -284,6 +284,29 @@ fn document_page(state: &AppState, token: &str, printable: &Printable) -> Respon
     page(state, StatusCode::OK, &title, &body)
 }
 
+/// The document behind `token`, its opening recorded as `action`; or the
+/// page to answer instead (expired, under review, not valid, trouble).
+async fn open_document(
+    state: &AppState,
+    token: &str,
+    action: &'static str,
+    headers: &HeaderMap,
+    client: Option<&ClientInfo>,
+) -> Result<Box<Printable>, Response> {
+    let (ip, request_id) = visit_of(headers, client);
+    let visit = Visit {
+        request_id,
+        client_ip: &ip,
+    };
+    match portal::open(&state.db, token, action, &visit, state.clock.now()).await {
+        Ok(Opened::Document { printable, .. }) => Ok(printable),
+        Ok(Opened::Expired { organization }) => Err(expired(state, token, &organization)),
+        Ok(Opened::UnderReview) => Err(under_review(state)),
+        Ok(Opened::Invalid) => Err(invalid(state)),
+        Err(_) => Err(trouble(state)),
+    }
+}
+
 /// `GET /portal/d/{token}`.
 pub async fn document(
     State(state): State<AppState>,
@@ -291,18 +314,10 @@ pub async fn document(
     headers: HeaderMap,
     client: Option<axum::Extension<ClientInfo>>,
 ) -> Response {
-    let (ip, request_id) = visit_of(&headers, client.as_ref().map(|info| &info.0));
-    let visit = Visit {
-        request_id,
-        client_ip: &ip,
-    };
-    let now = state.clock.now();
-    match portal::open(&state.db, &token, "document.viewed", &visit, now).await {
-        Ok(Opened::Document { printable, .. }) => document_page(&state, &token, &printable),
-        Ok(Opened::Expired { organization }) => expired(&state, &token, &organization),
-        Ok(Opened::UnderReview) => under_review(&state),
-        Ok(Opened::Invalid) => invalid(&state),
-        Err(_) => trouble(&state),
+    let client = client.as_ref().map(|info| &info.0);
+    match open_document(&state, &token, "document.viewed", &headers, client).await {
+        Ok(printable) => document_page(&state, &token, &printable),
+        Err(page) => page,
     }
 }
 
@@ -313,23 +328,13 @@ pub async fn pdf(
     headers: HeaderMap,
     client: Option<axum::Extension<ClientInfo>>,
 ) -> Response {
-    let (ip, request_id) = visit_of(&headers, client.as_ref().map(|info| &info.0));
-    let visit = Visit {
-        request_id,
-        client_ip: &ip,
-    };
-    let now = state.clock.now();
-    let printable = match portal::open(&state.db, &token, "document.downloaded", &visit, now).await
-    {
-        Ok(Opened::Document { printable, .. }) => printable,
-        Ok(Opened::Expired { organization }) => return expired(&state, &token, &organization),
-        Ok(Opened::UnderReview) => return under_review(&state),
-        Ok(Opened::Invalid) => return invalid(&state),
-        Err(_) => return trouble(&state),
-    };
-    crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
-        .await
-        .unwrap_or_else(|| trouble(&state))
+    let client = client.as_ref().map(|info| &info.0);
+    match open_document(&state, &token, "document.downloaded", &headers, client).await {
+        Ok(printable) => crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
+            .await
+            .unwrap_or_else(|| trouble(&state)),
+        Err(page) => page,
+    }
 }
 
 /// `POST /portal/d/{token}/renew`: the same answer, at once, whatever

@@ -559,3 +559,66 @@ async fn a_frozen_documents_links_show_it_is_under_review() {
             .contains("pdf")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_link_in_another_members_browser_and_twenty_renewals_at_once() {
+    let start = OffsetDateTime::now_utc();
+    let app = TestApp::spawn_at(start).await;
+    let books = open_books(&app).await;
+    let other = open_books(&app).await;
+    let id = issued(&app, &books).await;
+    let number = get(&app, &books.cookie, &id).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let to = "ap@omega.example";
+    send(&app, &books, &id, to).await;
+    let token = link_token(&document_mail(&app, to, &number).await);
+
+    // Opened in a browser signed in to another organization: the link shows
+    // its own document, ignores that session, and leaves it as it was.
+    let page = app
+        .get(&format!("/portal/d/{token}"), Some(&other.cookie))
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.headers().get("set-cookie").is_none());
+    assert!(page.text().await.unwrap().contains(&number));
+    let theirs = app
+        .call("/api/invoices/get", &[("id", &id)], Some(&other.cookie))
+        .await;
+    assert_eq!(theirs.status(), 404, "the link lends the session nothing");
+    assert_eq!(
+        app.call("/api/customers/list", &[], Some(&other.cookie))
+            .await
+            .status(),
+        200
+    );
+
+    // Expired, then "email me a new link" twenty times at once: one live
+    // link, and mail within the address's hourly budget (3).
+    app.clock.set(start + time::Duration::days(46));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = app
+            .client
+            .post(app.url(&format!("/portal/d/{token}/renew")));
+        set.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    assert!(set.join_all().await.iter().all(|status| *status == 200));
+    app.wait_for_mail(to, "A new link").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let renewed = app
+        .mail_to(to)
+        .iter()
+        .filter(|mail| mail.contains("A new link"))
+        .count();
+    assert!((1..=3).contains(&renewed), "{renewed} new links mailed");
+    let live = deliveries(&app, &books, &id)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["revoked"] == false && row["expired"] == false)
+        .count();
+    assert_eq!(live, 1);
+}
