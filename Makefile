@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export CARGO_TERM_COLOR := never
 export RUST_BACKTRACE := 0
 
-.PHONY: run release dist debug test lint features-check fmt test-sqlite test-postgres e2e bench tools tools-test
+.PHONY: run release dist debug test lint features-check fmt test-sqlite test-postgres e2e bench tools tools-test wasm-target
 
 ## Build the release and serve it on http://127.0.0.1:3000 with SQLite under ./data.
 run: release
@@ -13,14 +13,14 @@ run: release
 	LEDGERLOCK_DATA_DIR=$${LEDGERLOCK_DATA_DIR:-data} ./target/release/ledgerlock serve
 
 ## The build `make run` serves and `make test` tests: target/release/ledgerlock + target/site.
-release: tools
+release: wasm-target
 	bash .ci/build.sh release
 
 ## The fully optimised build (`make bench`, packaging): target/dist/ledgerlock + target/site.
-dist: tools
+dist: wasm-target
 	bash .ci/build.sh dist
 
-debug: tools
+debug: wasm-target
 	bash .ci/build.sh debug
 
 ## Everything CI checks: format, lints, unit and integration tests on SQLite
@@ -28,19 +28,24 @@ debug: tools
 ## the release build `make run` serves (tests share its compiled crates).
 ## The lints run beside the release build: on 2 cores each fills the other's
 ## single-threaded stretches (each job's output is printed when it ends).
-test: tools-test
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint release
+test:
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint release LEDGERLOCK_TOOLS=test
 	$(MAKE) --no-print-directory test-sqlite test-postgres e2e
 
+## The tools are installed by .ci/build.sh beside the cargo builds; these
+## targets install them on their own.
 tools:
 	bash .ci/tools.sh build
 
 tools-test:
 	bash .ci/tools.sh test
 
+wasm-target:
+	bash .ci/tools.sh target
+
 ## Lints check in their own target directory, so they never wait for (or
 ## block) a build's lock on target/.
-lint: features-check
+lint: features-check wasm-target
 	cargo fmt --all --check
 	CARGO_TARGET_DIR=target/lint cargo clippy -p ledgerlock -p ledgerlock-app --all-targets -- -D warnings
 	CARGO_TARGET_DIR=target/lint cargo clippy -p ledgerlock-frontend --target wasm32-unknown-unknown -- -D warnings

@@ -32,10 +32,50 @@ wasm_dir="target/wasm32-unknown-unknown/$([ "$wasm_profile" = dev ] && echo debu
 step() { printf '\n== build (%s): %s\n' "$profile" "$*"; }
 elapsed() { printf '   done in %d s\n' $(( $(date +%s) - $1 )); }
 
-step "the browser client: ledgerlock-frontend for wasm32 (profile $wasm_profile)"
-started=$(date +%s)
-cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
-elapsed "$started"
+# Three jobs side by side: the tools (apt, npm, wasm-bindgen-cli), the
+# browser client and the server. On 2 cores each fills the single-threaded
+# stretches of the others (the application crate, the server crate and
+# wasm-bindgen-cli each end on one core for minutes on a fresh build).
+# The two cargo builds use different profiles, so different directories
+# under target/ and no lock between them. Each line of output is prefixed
+# with its job's name.
+job_names=()
+job_pids=()
+job() { # name command...
+  local name="$1"
+  shift
+  (
+    started=$(date +%s)
+    "$@" 2>&1 | sed -u "s/^/[$name] /"
+    printf '[%s] done in %d s\n' "$name" $(( $(date +%s) - started ))
+  ) &
+  job_names+=("$name")
+  job_pids+=("$!")
+}
+wait_for_job() { # name
+  local i
+  for i in "${!job_names[@]}"; do
+    [ "${job_names[$i]}" = "$1" ] || continue
+    if ! wait "${job_pids[$i]}"; then
+      echo "build.sh: $1 failed (its output is above, prefixed [$1])" >&2
+      kill "${job_pids[@]}" 2>/dev/null || true
+      exit 1
+    fi
+    return
+  done
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  bash .ci/tools.sh target
+fi
+
+step "tools, the browser client ($wasm_profile) and the server ($server_profile), side by side"
+job tools bash .ci/tools.sh "${LEDGERLOCK_TOOLS:-build}"
+job client cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
+job server cargo build --profile "$server_profile" -p ledgerlock --bin ledgerlock
+wait_for_job tools
+wait_for_job client
 
 # The rest depends only on that WASM, the stylesheet, public/ and this
 # script: when none changed since the last build of this profile, keep the
@@ -89,10 +129,8 @@ echo "$profile" >target/site.profile
 echo "$stamp" >"$stamp_file"
 fi
 
-step "the server: ledgerlock (profile $server_profile)"
-started=$(date +%s)
-cargo build --profile "$server_profile" -p ledgerlock --bin ledgerlock
-elapsed "$started"
+step "waiting for the server build"
+wait_for_job server
 cp "target/site-$profile.hash.txt" "$server_dir/hash.txt"
 
 step "ready: $server_dir/ledgerlock serves target/site"

@@ -2,6 +2,8 @@
 # Installs what building and testing Ledgerlock needs, skipping what is there.
 #   .ci/tools.sh build   the wasm32 target, wasm-bindgen-cli, binaryen (npm)
 #   .ci/tools.sh test    the above, plus Chromium, PostgreSQL and the end-to-end npm packages
+#   .ci/tools.sh target  only the wasm32 target (what the lints and the builds need first)
+# .ci/build.sh runs `build` (or `test`) beside the cargo builds.
 # cargo-leptos is not needed: .ci/build.sh drives cargo, wasm-bindgen and
 # wasm-opt itself (cargo-leptos stays an option for `cargo leptos watch`).
 set -euo pipefail
@@ -10,6 +12,13 @@ mode="${1:-build}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '== tools: %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+[ "$mode" = target ] && exit 0
+
 apt_updated=0
 apt_install() {
   if [ "$apt_updated" = 0 ]; then
@@ -49,16 +58,12 @@ if [ "${#packages[@]}" -gt 0 ]; then
   apt_pid=$!
 fi
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  say "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
-
 # wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly.
 bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
-  say "cargo install wasm-bindgen-cli $bindgen_version (about 4 minutes on 2 cores)"
-  cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
+  # At opt-level 1: it compiles in much less time, and it runs for seconds.
+  say "cargo install wasm-bindgen-cli $bindgen_version (minutes: it compiles beside the app)"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
 fi
 
 if [ -n "$apt_pid" ]; then
