@@ -94,7 +94,8 @@ invoicing_bench() { # name database-url port
   local name="$1" url="$2" port="$3" dir="$work/$1"
   mkdir -p "$dir"
   LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
-    LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 ./target/dist/ledgerlock serve >"$dir/server.log" 2>&1 &
+    LEDGERLOCK_OUTBOX_DIR="$dir/outbox" LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 \
+    ./target/dist/ledgerlock serve >"$dir/server.log" 2>&1 &
   local server=$!
   pids+=("$server")
   wait_for "http://127.0.0.1:$port/readyz"
@@ -116,7 +117,38 @@ invoicing_bench() { # name database-url port
   awk -v rows="$rows" -v ns="$seconds" -v peak="$peak" 'BEGIN {
     printf "CSV export: %d rows in %.1f s (%.0f rows/s); server peak memory %d MB\n", rows, ns / 1e9, rows / (ns / 1e9), peak
   }'
+  portal_bench "http://127.0.0.1:$port" "$session" "$dir/outbox" "$owner"
   kill "$server" 2>/dev/null || true
+}
+
+# Sending and the customer's page in the big organization: the owner
+# confirms their address (as the emailed link would), sends an issued
+# invoice 20 times (one recipient each) timing each from the request to its
+# message in the outbox, then loads the recipient's page with wrk.
+portal_bench() { # base session outbox owner
+  local base="$1" session="$2" outbox="$3" owner="$4"
+  local token id
+  token="$(grep -rhoE 'confirm-email\?token=[A-Za-z0-9_-]+' "$outbox" | head -n 1 | cut -d= -f2)"
+  curl -fs -o /dev/null -X POST "$base/api/auth/confirm_email" -H 'accept: application/json' --data-urlencode "token=$token"
+  id="$(curl -fs -X POST "$base/api/invoices/list" -H 'accept: application/json' -H 'content-type: application/json' \
+    -H "Cookie: $session" -d '{"filter":{"status":"Unpaid"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["id"])')"
+  local times=() before count
+  for n in $(seq 1 20); do
+    count=$(ls "$outbox" | wc -l)
+    before=$(date +%s%N)
+    curl -fs -o /dev/null -X POST "$base/api/invoices/send" -H 'accept: application/json' -H "Cookie: $session" \
+      --data-urlencode "id=$id" --data-urlencode "recipients=customer-$n@example.com"
+    while [ "$(ls "$outbox" | wc -l)" -le "$count" ]; do sleep 0.002; done
+    times+=($(( ($(date +%s%N) - before) / 1000000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END {
+    printf "Send to message in the outbox (PDF rendered, queued, written): p50 %d ms, max %d ms of %d\n", t[int((NR + 1) / 2)], t[NR], NR
+  }'
+  local link
+  link="$(grep -rhoE '/portal/d/[A-Za-z0-9_-]{43}' "$outbox" | tail -n 1)"
+  wrk -t2 -c8 -d"${duration}s" --latency "$base$link" | awk '
+    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
+    END { printf "portal document page (a recipient'"'"'s link): p50 %s, p99 %s, %.0f req/s\n", p50, p99, rps }'
 }
 cargo build --profile dist --quiet -p ledgerlock --example invoicing_bench
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }

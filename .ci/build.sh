@@ -70,10 +70,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   bash .ci/tools.sh target
 fi
 
+# The server is the longest chain, so it gets the cores first; the client
+# and the tools run at a lower priority and take what it leaves (one core
+# while the application and server crates compile, each on a single core
+# for minutes). A fresh build is bound by the cores all the same: 48
+# CPU-minutes in all on 2 cores (README, Quick start).
 step "tools, the browser client ($wasm_profile) and the server ($server_profile), side by side"
-job tools bash .ci/tools.sh "${LEDGERLOCK_TOOLS:-build}"
-job client cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
 job server cargo build --profile "$server_profile" -p ledgerlock --bin ledgerlock
+job client nice -n 15 cargo build --profile "$wasm_profile" --target wasm32-unknown-unknown -p ledgerlock-frontend --lib
+job tools nice -n 19 bash .ci/tools.sh "${LEDGERLOCK_TOOLS:-build}"
 wait_for_job tools
 wait_for_job client
 

@@ -1,7 +1,8 @@
 // Customers receive their documents: an owner sends an issued invoice from
 // its page; in a second browser with no account, the customer opens the
 // link from the mail, checks the fingerprint, downloads the PDF and reports
-// the invoice; the owner sees the views and the report in its history.
+// the invoice, then opens all of its documents with an emailed code; the
+// owner sees the views and the report, and issues and sends in one click.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, hydrated, uniqueEmail, signUpViaApi, newestMail, confirmAddress } from './support.mjs';
@@ -75,12 +76,48 @@ test('an owner sends, the customer opens, downloads and reports', async () => {
   await page.getByRole('button', { name: 'Send the report' }).click();
   await page.getByRole('heading', { name: 'Thank you' }).waitFor();
 
-  // The owner sees who opened it and the report.
+  // All of the customer's documents, after a code sent to the address.
+  await page.goto(link);
+  await page.getByRole('button', { name: 'All my documents from Acme Trading' }).click();
+  await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  const codeMail = await newestMail(customerEmail, 'Your code');
+  const code = codeMail.match(/^\s*(\d{8})\s*$/m)[1];
+  await page.getByLabel('Code').fill(code);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'All your documents' }).waitFor();
+  assert.match(await page.locator('main').textContent(), new RegExp(number));
+  assert.match(await page.locator('.portal-statement').textContent(), /EUR 250\.00/);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+
+  // The owner sees who opened it and the report, in the history and on
+  // the organization page.
   await owner.page.reload();
   await hydrated(owner.page);
   const history = owner.page.getByTestId('history');
   await history.filter({ hasText: `opened by customer contact ${customerEmail}` }).waitFor();
   await history.filter({ hasText: 'reported as suspicious' }).waitFor();
+  await owner.page.goto('/app/organization');
+  await hydrated(owner.page);
+  await owner.page.getByTestId('suspicious-reports').filter({ hasText: "I didn't expect this invoice" }).waitFor();
+
+  // "Issue and send" on a new draft: issued and queued in one click.
+  const second = await owner.page.request.post('/api/invoices/save_draft', {
+    data: {
+      id: null,
+      form: {
+        customer_id: customer, currency: 'EUR', issue_date: '', due_date: '', price_mode: 'Exclusive',
+        lines: [{ description: 'Chair', quantity: '2', unit_price: '80' }],
+      },
+    },
+    headers: { accept: 'application/json' },
+  });
+  const secondId = await second.json();
+  await owner.page.goto(`/app/invoices/${secondId}`);
+  await hydrated(owner.page);
+  await owner.page.getByTestId('issue-and-send').click();
+  await owner.page.getByTestId('delivery-row').filter({ hasText: customerEmail }).waitFor();
+  assert.doesNotMatch(await owner.page.getByTestId('invoice-title').textContent(), /draft/);
 
   await customerSide.context.close();
   await owner.context.close();

@@ -10,7 +10,7 @@ use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{HeaderName, Request};
 use ledgerlock_app::ssr::AppState;
 use ledgerlock_app::ssr::errors::REQUEST_ID_HEADER;
-use ledgerlock_app::ssr::portal_pages;
+use ledgerlock_app::ssr::{portal_pages, portal_session_pages};
 use ledgerlock_app::{App, shell};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -101,6 +101,21 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .route("/portal/d/{token}", get(portal_pages::document))
         .route("/portal/d/{token}/pdf", get(portal_pages::pdf))
         .route("/portal/d/{token}/renew", post(portal_pages::renew))
+        .route("/portal/code", post(portal_session_pages::request_code))
+        .route(
+            "/portal/code/verify",
+            post(portal_session_pages::verify_code),
+        )
+        .route("/portal/account", get(portal_session_pages::account))
+        .route(
+            "/portal/account/d/{id}",
+            get(portal_session_pages::document),
+        )
+        .route("/portal/account/d/{id}/pdf", get(portal_session_pages::pdf))
+        .route(
+            "/portal/account/sign-out",
+            post(portal_session_pages::sign_out),
+        )
         .route(
             "/report",
             get(portal_pages::report_page).post(portal_pages::report_submit),

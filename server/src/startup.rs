@@ -201,8 +201,8 @@ impl Application {
 }
 
 /// Every ten minutes: remove expired session rows (they are already refused
-/// on load) and mail-budget windows long past, and forget rate-limit entries
-/// of addresses gone quiet.
+/// on load), mail-budget windows long past and spent portal codes and
+/// sessions, and forget rate-limit entries of addresses gone quiet.
 fn spawn_housekeeping(
     store: DbSessionStore,
     db: DatabaseConnection,
@@ -221,6 +221,10 @@ fn spawn_housekeeping(
             }
             if let Err(error) = mail_budgets::purge(&db, now).await {
                 tracing::warn!(?error, "mail budget purge failed");
+            }
+            if let Err(error) = ledgerlock_app::ssr::services::portal_access::purge(&db, now).await
+            {
+                tracing::warn!(?error, "portal code and session purge failed");
             }
         }
     });

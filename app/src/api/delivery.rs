@@ -46,6 +46,33 @@ pub struct Delivery {
     pub opened_at: Option<OffsetDateTime>,
 }
 
+/// "Issue and send": issues draft `id` (its number and seal), then sends
+/// it to `recipients` as [`send_document`] does. Recipients are checked
+/// before anything is issued; a send refused after issuing (the daily
+/// budget) leaves the document issued and says so. Answers the number and
+/// how many were queued.
+#[server(prefix = "/api", endpoint = "invoices/issue_and_send")]
+pub async fn issue_and_send(id: Uuid, recipients: String) -> Result<(String, usize), AppError> {
+    use crate::domain::Permission;
+    use crate::ssr::{request::RequestContext, services::delivery};
+
+    let request = RequestContext::capture()?;
+    let result = async {
+        let member = request.require_member(Permission::InvoicesIssue).await?;
+        let now = request.now();
+        delivery::issue_and_send(
+            &request.state,
+            &request.audit_scope(&member),
+            id,
+            &recipients,
+            now,
+        )
+        .await
+    }
+    .await;
+    request.respond(result)
+}
+
 /// Sends issued document `id` to `recipients` (comma-separated): the PDF
 /// attached and a fresh link for each, replacing the links each had for
 /// it. `message`, when not blank, replaces the organization's template for

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod customers;
 pub mod dashboard;
 pub mod delivery;
+pub mod delivery_settings;
 pub mod invitations;
 pub mod invoices;
 pub mod organization;

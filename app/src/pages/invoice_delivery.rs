@@ -2,7 +2,7 @@
 //! changed), an optional message, and each recipient's mail and link
 //! (queued, sent, failed with the reason; opened; expiry), with revocation.
 
-use crate::api::delivery::{RevokeDocumentLinks, SendDocument, document_deliveries};
+use crate::api::delivery::{IssueAndSend, RevokeDocumentLinks, SendDocument, document_deliveries};
 use crate::components::form::FormAlert;
 use crate::components::time::format_utc;
 use leptos::prelude::*;
@@ -13,6 +13,8 @@ use uuid::Uuid;
 #[derive(Clone, Copy)]
 pub struct DeliveryPanelState {
     pub send: ServerAction<SendDocument>,
+    /// "Issue and send" on a draft (the page's buttons).
+    pub issue_and_send: ServerAction<IssueAndSend>,
     pub revoke: ServerAction<RevokeDocumentLinks>,
     pub list: Resource<Result<Vec<crate::api::delivery::Delivery>, crate::error::AppError>>,
 }
@@ -23,6 +25,7 @@ impl DeliveryPanelState {
     /// and "queued" turns into "sent" (or a failure).
     pub fn new(id: impl Fn() -> Option<Uuid> + Send + Sync + 'static) -> Self {
         let send = ServerAction::<SendDocument>::new();
+        let issue_and_send = ServerAction::<IssueAndSend>::new();
         let revoke = ServerAction::<RevokeDocumentLinks>::new();
         // An effect runs in the browser only: timers do not exist on the server.
         let tick = RwSignal::new(0_u32);
@@ -39,6 +42,7 @@ impl DeliveryPanelState {
                 (
                     id(),
                     send.version().get(),
+                    issue_and_send.version().get(),
                     revoke.version().get(),
                     tick.get(),
                 )
@@ -50,7 +54,12 @@ impl DeliveryPanelState {
                 }
             },
         );
-        Self { send, revoke, list }
+        Self {
+            send,
+            issue_and_send,
+            revoke,
+            list,
+        }
     }
 }
 
@@ -65,6 +74,7 @@ pub fn DeliveryPanel(
         send,
         revoke,
         list: deliveries,
+        ..
     } = state;
     let send_error = Signal::derive(move || send.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));

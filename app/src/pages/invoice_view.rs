@@ -49,6 +49,7 @@ pub fn InvoiceViewPage() -> impl IntoView {
                 void.version().get(),
                 credits.refund.version().get(),
                 credits.apply.version().get(),
+                delivery.issue_and_send.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -81,6 +82,7 @@ pub fn InvoiceViewPage() -> impl IntoView {
             .or_else(|| mark_unpaid.value().get().and_then(Result::err))
             .or_else(|| delete.value().get().and_then(Result::err))
             .or_else(|| credit.value().get().and_then(Result::err))
+            .or_else(|| delivery.issue_and_send.value().get().and_then(Result::err))
     });
     view! {
         <Title text="Invoice" />
@@ -137,6 +139,7 @@ fn Document(
     let may_pay = can(Permission::PaymentsRecord);
     let today = detail.today;
     let may_void = can(Permission::InvoicesVoid);
+    let customer_emails = detail.customer_emails.clone();
     let voidable = may_void
         && !matches!(status, InvoiceStatus::Draft | InvoiceStatus::Void)
         && detail.paid.is_zero()
@@ -156,6 +159,19 @@ fn Document(
                     <input type="hidden" name="id" value=invoice_id.to_string() />
                     <button type="submit" class="button primary">"Mark as sent"</button>
                 </ActionForm>
+                {
+                    let emails = customer_emails.clone();
+                    (!emails.is_empty()).then(move || {
+                        let title = format!("Issue, then email it to {emails}");
+                        view! {
+                            <ActionForm action=delivery.issue_and_send attr:class="inline">
+                                <input type="hidden" name="id" value=invoice_id.to_string() />
+                                <input type="hidden" name="recipients" value=emails />
+                                <button type="submit" class="button primary" data-testid="issue-and-send" title=title>"Issue and send"</button>
+                            </ActionForm>
+                        }
+                    })
+                }
             </Show>
             <Show when=move || status == InvoiceStatus::Draft && may_write>
                 <ActionForm action=delete attr:class="inline">

@@ -15,6 +15,7 @@ pub mod invoices;
 pub mod landing;
 pub mod not_found;
 pub mod organization;
+pub mod organization_delivery;
 pub mod products;
 pub mod reset_password;
 pub mod roles;

@@ -5,6 +5,7 @@ use crate::api::organization::{
 use crate::components::confirm_identity::{ConfirmIdentity, needs_confirmation, other_error};
 use crate::components::form::FormAlert;
 use crate::domain::invoice::TaxRounding;
+use crate::pages::organization_delivery::{DeliverySection, PayoutSection, ReportsSection};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -45,7 +46,10 @@ pub fn OrganizationPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <ReportsSection />
         <BillingSection />
+        <PayoutSection />
+        <DeliverySection />
         <TimeZoneSection />
     }
 }

@@ -17,6 +17,7 @@ pub mod migrations;
 pub mod passwords;
 pub mod pdf;
 pub mod portal_pages;
+pub mod portal_session_pages;
 pub mod request;
 pub mod services;
 pub mod session_store;

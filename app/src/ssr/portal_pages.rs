@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::client::ClientInfo;
 use crate::ssr::errors::REQUEST_ID_HEADER;
+use crate::ssr::portal_session_pages;
 use crate::ssr::services::delivery::document_word;
 use crate::ssr::services::invoice_views::Printable;
 use crate::ssr::services::portal::{self, Opened, Visit};
@@ -72,7 +73,7 @@ fn stylesheet(state: &AppState) -> &'static str {
     })
 }
 
-fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -85,7 +86,10 @@ fn page(state: &AppState, status: StatusCode, title: &str, body: &str) -> Respon
     (status, Html(html)).into_response()
 }
 
-fn visit_of<'a>(headers: &'a HeaderMap, client: Option<&ClientInfo>) -> (String, &'a str) {
+pub(crate) fn visit_of<'a>(
+    headers: &'a HeaderMap,
+    client: Option<&ClientInfo>,
+) -> (String, &'a str) {
     let request_id = headers
         .get(REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok())
@@ -96,7 +100,7 @@ fn visit_of<'a>(headers: &'a HeaderMap, client: Option<&ClientInfo>) -> (String,
     )
 }
 
-fn invalid(state: &AppState) -> Response {
+pub(crate) fn invalid(state: &AppState) -> Response {
     page(
         state,
         StatusCode::NOT_FOUND,
@@ -107,7 +111,7 @@ fn invalid(state: &AppState) -> Response {
     )
 }
 
-fn trouble(state: &AppState) -> Response {
+pub(crate) fn trouble(state: &AppState) -> Response {
     page(
         state,
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,7 +120,7 @@ fn trouble(state: &AppState) -> Response {
     )
 }
 
-fn under_review(state: &AppState) -> Response {
+pub(crate) fn under_review(state: &AppState) -> Response {
     page(
         state,
         StatusCode::OK,
@@ -139,8 +143,101 @@ fn expired(state: &AppState, token: &str, organization: &str) -> Response {
     page(state, StatusCode::GONE, "Link expired", &body)
 }
 
+/// Where a document page's links go: behind a link's token, or inside a
+/// portal session.
+pub enum Through<'a> {
+    /// A recipient's link; `session` when this browser's portal session
+    /// covers its recipient (then "all my invoices" is one click).
+    Link { token: &'a str, session: bool },
+    /// A portal session, document `id`.
+    Session { id: uuid::Uuid },
+}
+
+impl Through<'_> {
+    fn pdf(&self) -> String {
+        match self {
+            Self::Link { token, .. } => format!("/portal/d/{}/pdf", escape(token)),
+            Self::Session { id } => format!("/portal/account/d/{id}/pdf"),
+        }
+    }
+
+    fn report(&self, print: &str) -> String {
+        match self {
+            Self::Link { token, .. } => {
+                format!(
+                    "/report?fingerprint={}&amp;link={}",
+                    escape(print),
+                    escape(token)
+                )
+            }
+            Self::Session { .. } => format!("/report?fingerprint={}", escape(print)),
+        }
+    }
+
+    /// The way to "all my invoices".
+    fn account(&self, organization: &str) -> String {
+        match self {
+            Self::Link { session: true, .. } | Self::Session { .. } => format!(
+                "<p class=\"portal-actions\"><a href=\"/portal/account\">All my documents from {}</a></p>",
+                escape(organization)
+            ),
+            Self::Link { token, .. } => format!(
+                "<form method=\"post\" action=\"/portal/code\" class=\"portal-actions\">\
+                 <input type=\"hidden\" name=\"link\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"then\" value=\"account\">\
+                 <button type=\"submit\">All my documents from {}</button>\
+                 <span class=\"hint\">We email you a code first.</span></form>",
+                escape(token),
+                escape(organization)
+            ),
+        }
+    }
+}
+
+/// The "Paying" section: the payout details, and for 14 days after they
+/// changed a warning saying so (the defence against payment redirection).
+fn paying(printable: &Printable, now: time::OffsetDateTime) -> String {
+    let detail = &printable.detail;
+    let seller = escape(&printable.seller.name);
+    let mut html = String::from("<section class=\"portal-pay\" id=\"pay\"><h2>Paying</h2>");
+    if let Some(changed) = crate::domain::payout::change_notice(printable.payout_changed_at, now) {
+        let _ = write!(
+            html,
+            "<p class=\"portal-warning\" role=\"alert\"><strong>Bank details changed on \
+             {changed}.</strong> Before paying into an account you have not paid before, \
+             confirm it with {seller} by a way you already know (not the contact details \
+             in the message).</p>"
+        );
+    }
+    if detail.is_credit_note {
+        let _ = write!(
+            html,
+            "<p>Nothing to pay: this is a credit note from {seller}.</p>"
+        );
+    } else if detail.balance <= rust_decimal::Decimal::ZERO {
+        html.push_str("<p>Nothing is due on this invoice.</p>");
+    } else if printable.payout.is_empty() {
+        let _ = write!(html, "<p>Pay as agreed with {seller}.</p>");
+    } else {
+        html.push_str("<p>Pay by bank transfer to:</p><ul class=\"portal-bank\">");
+        for line in printable.payout.lines() {
+            let _ = write!(html, "<li>{}</li>", escape(&line));
+        }
+        let _ = write!(
+            html,
+            "</ul><p>Reference: <strong>{}</strong></p>",
+            escape(detail.number.as_deref().unwrap_or_default())
+        );
+    }
+    // Online payment (issue 15) goes here.
+    html.push_str(
+        "<p class=\"hint\">Online payment is not offered for this document.</p></section>",
+    );
+    html
+}
+
 /// The document's page: what was issued, its status and its proof.
-fn document_page(state: &AppState, token: &str, printable: &Printable) -> Response {
+pub fn document_page(state: &AppState, through: &Through<'_>, printable: &Printable) -> Response {
     let detail = &printable.detail;
     let money = |amount| escape(&format_money(&detail.currency, amount));
     let seal = detail.seal_hash.as_deref().unwrap_or_default();
@@ -255,21 +352,20 @@ fn document_page(state: &AppState, token: &str, printable: &Printable) -> Respon
             escape(&printable.seller.address)
         );
     }
-    // Payment (issue 15) goes here: the "Pay" button and the bank details.
+    body.push_str(&paying(printable, state.clock.now()));
     let _ = write!(
         body,
-        "<section class=\"portal-pay\" id=\"pay\"><h2>Paying</h2><p>Pay as agreed with \
-         {seller}. Online payment is not offered for this document.</p></section>\
-         <p class=\"portal-actions\"><a class=\"button\" href=\"/portal/d/{token}/pdf\">Download the PDF</a></p>\
+        "<p class=\"portal-actions\"><a class=\"button\" href=\"{pdf}\">Download the PDF</a></p>\
+         {account}\
          <p class=\"portal-seal\">Seal (SHA-256 of the issued content): <code>{seal}</code>. \
          It was computed when the {word} was issued; the PDF's footer carries it too.</p>\
          <p class=\"portal-report\">Not expecting this {word}? \
-         <a href=\"/report?fingerprint={print}&amp;link={token}\">Report it</a>.</p>",
-        seller = escape(&printable.seller.name),
-        token = escape(token),
+         <a href=\"{report}\">Report it</a>.</p>",
+        pdf = through.pdf(),
+        account = through.account(&printable.seller.name),
         seal = escape(seal),
         word = document_word(printable),
-        print = escape(fingerprint(seal)),
+        report = through.report(fingerprint(seal)),
     );
     let title = format!(
         "{} {} from {}",
@@ -284,23 +380,55 @@ fn document_page(state: &AppState, token: &str, printable: &Printable) -> Respon
     page(state, StatusCode::OK, &title, &body)
 }
 
-/// The document behind `token`, its opening recorded as `action`; or the
-/// page to answer instead (expired, under review, not valid, trouble).
+/// The page of a link whose organization asks for a code first.
+fn needs_code(state: &AppState, token: &str, organization: &str) -> Response {
+    let body = format!(
+        "<h1>Confirm it is you</h1><p>{org} asks recipients to confirm their address \
+         before a document opens. We email a code to the address this link was sent to.</p>\
+         <form method=\"post\" action=\"/portal/code\">\
+         <input type=\"hidden\" name=\"link\" value=\"{token}\">\
+         <input type=\"hidden\" name=\"then\" value=\"document\">\
+         <button type=\"submit\">Email me a code</button></form>",
+        org = escape(organization),
+        token = escape(token),
+    );
+    page(state, StatusCode::UNAUTHORIZED, "Confirm it is you", &body)
+}
+
+/// The document behind `token`, its opening recorded as `action`, and
+/// whether this browser's portal session covers its recipient; or the page
+/// to answer instead (expired, code needed, under review, not valid,
+/// trouble).
 async fn open_document(
     state: &AppState,
     token: &str,
     action: &'static str,
     headers: &HeaderMap,
     client: Option<&ClientInfo>,
-) -> Result<Box<Printable>, Response> {
+) -> Result<(Box<Printable>, bool), Response> {
     let (ip, request_id) = visit_of(headers, client);
     let visit = Visit {
         request_id,
         client_ip: &ip,
     };
-    match portal::open(&state.db, token, action, &visit, state.clock.now()).await {
-        Ok(Opened::Document { printable, .. }) => Ok(printable),
+    let now = state.clock.now();
+    let session = portal_session_pages::session_of(state, headers, now)
+        .await
+        .map_err(|_| trouble(state))?;
+    match portal::open(&state.db, token, action, session.as_ref(), &visit, now).await {
+        Ok(Opened::Document { printable, link }) => {
+            let covered = session.as_ref().is_some_and(|session| {
+                crate::ssr::services::portal_access::covers(
+                    session,
+                    link.organization_id,
+                    link.customer_id,
+                    &link.email,
+                )
+            });
+            Ok((printable, covered))
+        }
         Ok(Opened::Expired { organization }) => Err(expired(state, token, &organization)),
+        Ok(Opened::NeedsCode { organization }) => Err(needs_code(state, token, &organization)),
         Ok(Opened::UnderReview) => Err(under_review(state)),
         Ok(Opened::Invalid) => Err(invalid(state)),
         Err(_) => Err(trouble(state)),
@@ -316,7 +444,13 @@ pub async fn document(
 ) -> Response {
     let client = client.as_ref().map(|info| &info.0);
     match open_document(&state, &token, "document.viewed", &headers, client).await {
-        Ok(printable) => document_page(&state, &token, &printable),
+        Ok((printable, session)) => {
+            let through = Through::Link {
+                token: &token,
+                session,
+            };
+            document_page(&state, &through, &printable)
+        }
         Err(page) => page,
     }
 }
@@ -330,7 +464,7 @@ pub async fn pdf(
 ) -> Response {
     let client = client.as_ref().map(|info| &info.0);
     match open_document(&state, &token, "document.downloaded", &headers, client).await {
-        Ok(printable) => crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
+        Ok((printable, _)) => crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
             .await
             .unwrap_or_else(|| trouble(&state)),
         Err(page) => page,

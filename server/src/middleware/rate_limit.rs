@@ -1,7 +1,8 @@
 //! Per-client-address rate limits on the endpoints where a password or code
 //! can be guessed, or mail sent: sign-in and its second step, sign-up,
-//! password reset, step-up confirmation and password change. Keyed by the
-//! address that `client_address::identify` determined, never by a raw header.
+//! password reset, step-up confirmation and password change, and the
+//! customer portal's codes. Keyed by the address that
+//! `client_address::identify` determined, never by a raw header.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -15,7 +16,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-const LIMITED_PATHS: [&str; 9] = [
+const LIMITED_PATHS: [&str; 11] = [
     "/api/auth/sign_in",
     "/api/auth/passkey/start",
     "/api/auth/passkey/finish",
@@ -25,6 +26,9 @@ const LIMITED_PATHS: [&str; 9] = [
     "/api/auth/reset_password",
     "/api/auth/confirm_identity",
     "/api/auth/change_password",
+    // The customer portal's codes: mailed, and guessed.
+    "/portal/code",
+    "/portal/code/verify",
 ];
 
 pub struct AuthRateLimit {

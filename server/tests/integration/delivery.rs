@@ -8,13 +8,18 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 /// An issued invoice of `books`; answers its id.
-async fn issued(app: &TestApp, books: &Books) -> String {
+pub(crate) async fn issued(app: &TestApp, books: &Books) -> String {
     let id = draft(app, books).await;
     assert_eq!(issue(app, &books.cookie, &id).await.status(), 200);
     id
 }
 
-async fn send(app: &TestApp, books: &Books, id: &str, recipients: &str) -> reqwest::Response {
+pub(crate) async fn send(
+    app: &TestApp,
+    books: &Books,
+    id: &str,
+    recipients: &str,
+) -> reqwest::Response {
     app.call(
         "/api/invoices/send",
         &[("id", id), ("recipients", recipients)],
@@ -24,12 +29,12 @@ async fn send(app: &TestApp, books: &Books, id: &str, recipients: &str) -> reqwe
 }
 
 /// The newest document mail to `to` (the sender works in the background).
-async fn document_mail(app: &TestApp, to: &str, number: &str) -> String {
+pub(crate) async fn document_mail(app: &TestApp, to: &str, number: &str) -> String {
     app.wait_for_mail(to, number).await
 }
 
 /// The link's token in a mail.
-fn link_token(mail: &str) -> String {
+pub(crate) fn link_token(mail: &str) -> String {
     let start = mail.find("/portal/d/").expect("a portal link") + "/portal/d/".len();
     mail[start..]
         .chars()
@@ -37,7 +42,7 @@ fn link_token(mail: &str) -> String {
         .collect()
 }
 
-async fn portal(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn portal(app: &TestApp, token: &str) -> reqwest::Response {
     app.get(&format!("/portal/d/{token}"), None).await
 }
 

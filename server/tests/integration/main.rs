@@ -15,6 +15,7 @@ mod invoicing;
 mod invoicing_records;
 mod passkeys;
 mod permission_matrix;
+mod portal;
 mod probes;
 mod second_factors;
 mod team;

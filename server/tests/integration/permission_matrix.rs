@@ -47,6 +47,7 @@ const CASES: &[&str] = &[
     "invoices/void",
     "invoices/credit_note",
     "invoices/send",
+    "invoices/issue_and_send",
     "invoices/deliveries",
     "invoices/revoke_links",
     "GET invoice PDF",
@@ -62,6 +63,10 @@ const CASES: &[&str] = &[
     "organization/second_factor_policy",
     "organization/billing",
     "organization/save_billing",
+    "organization/delivery",
+    "organization/save_delivery",
+    "organization/save_payout",
+    "reports/list",
     "team/overview",
     "team/invite",
     "team/revoke_invitation",
@@ -515,6 +520,15 @@ impl Fixture<'_> {
                 )
                 .await
             }
+            "invoices/issue_and_send" => {
+                let id = self.draft(books).await;
+                self.post(
+                    caller,
+                    "/api/invoices/issue_and_send",
+                    &[("id", &id), ("recipients", "ap@omega.example")],
+                )
+                .await
+            }
             "invoices/deliveries" => {
                 let id = self.issued(books).await;
                 self.post(caller, "/api/invoices/deliveries", &[("id", &id)])
@@ -626,6 +640,29 @@ impl Fixture<'_> {
                 )
                 .await
             }
+            "organization/delivery" if !cross => {
+                self.post(caller, "/api/organization/delivery", &[]).await
+            }
+            "organization/save_delivery" if !cross => {
+                self.post(
+                    caller,
+                    "/api/organization/save_delivery",
+                    &[("link_days_after_due", "30"), ("link_max_days", "120")],
+                )
+                .await
+            }
+            "organization/save_payout" if !cross => {
+                self.post(
+                    caller,
+                    "/api/organization/save_payout",
+                    &[
+                        ("bank_holder", "Alpha Books"),
+                        ("bank_iban", "DE44500105175407324931"),
+                    ],
+                )
+                .await
+            }
+            "reports/list" if !cross => self.post(caller, "/api/reports/list", &[]).await,
             "team/overview" => {
                 let (_, email, _) = self.member(org).await;
                 let answer = app

@@ -23,6 +23,17 @@ pub struct Model {
     pub link_days_after_due: i32,
     /// …and never later than this many days after sending.
     pub link_max_days: i32,
+    /// Whether even a single document's link asks for an emailed code.
+    pub portal_require_code: bool,
+    /// Payout details (see `domain::payout`): the account holder, IBAN
+    /// (electronic format) and BIC, or free text where IBAN is not used.
+    pub bank_holder: String,
+    pub bank_iban: String,
+    pub bank_bic: String,
+    #[sea_orm(column_type = "Text")]
+    pub bank_text: String,
+    /// When they last changed: documents say so for 14 days.
+    pub bank_changed_at: Option<TimeDateTimeWithTimeZone>,
     pub audit_seq: i64,
     pub audit_head: String,
 }

@@ -12,6 +12,7 @@ mod m20261122_000007_team;
 mod m20261130_000008_account_guards;
 mod m20261130_000009_calendar_and_rounding;
 mod m20261130_000010_delivery;
+mod m20261130_000011_portal_access;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_account_guards::Migration),
             Box::new(m20261130_000009_calendar_and_rounding::Migration),
             Box::new(m20261130_000010_delivery::Migration),
+            Box::new(m20261130_000011_portal_access::Migration),
         ]
     }
 }

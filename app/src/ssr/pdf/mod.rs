@@ -347,6 +347,34 @@ fn lay_out(book: &FontBook, document: &Printable) -> Vec<Vec<Op>> {
             layout.paragraph(BODY, Weight::Regular, text);
         }
     }
+    // Where to pay (an open invoice only): the payout details as they are
+    // now, and for 14 days after they changed, a warning that they did.
+    let payable = !detail.is_credit_note
+        && detail.void_reason.is_none()
+        && detail.balance > rust_decimal::Decimal::ZERO;
+    if payable && !document.payout.is_empty() {
+        layout.space(BODY);
+        layout.paragraph(BODY, Weight::Bold, "Payment by bank transfer");
+        let mut lines = document.payout.lines();
+        lines.push(format!(
+            "Reference: {}",
+            detail.number.as_deref().unwrap_or_default()
+        ));
+        layout.paragraph(BODY, Weight::Regular, &lines.join("\n"));
+        if let Some(changed) = crate::domain::payout::change_notice(
+            document.payout_changed_at,
+            time::OffsetDateTime::now_utc(),
+        ) {
+            layout.paragraph(
+                BODY,
+                Weight::Bold,
+                &format!(
+                    "Bank details changed on {changed}: confirm them with {} before paying.",
+                    document.seller.name
+                ),
+            );
+        }
+    }
     if let Some(reason) = &detail.void_reason {
         layout.space(BODY);
         layout.paragraph(BODY, Weight::Bold, &format!("VOID: {reason}"));

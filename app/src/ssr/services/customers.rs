@@ -197,8 +197,10 @@ pub async fn save(
             fill(&mut active, details);
             active.updated_at = Set(now);
             active.update(&txn).await.map_err(internal)?;
-            // An address taken off the customer loses its document links.
+            // An address taken off the customer loses its document links
+            // and its portal sessions.
             crate::ssr::services::delivery::revoke_addresses(&txn, id, &removed, now).await?;
+            crate::ssr::services::portal_access::end_for_addresses(&txn, id, &removed, now).await?;
             (
                 id,
                 Change {

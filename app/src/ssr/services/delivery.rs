@@ -82,7 +82,7 @@ impl Letter<'_> {
         })
     }
 
-    fn body(&self, token: &str, expires_at: OffsetDateTime) -> String {
+    fn body(&self, token: &str, expires_at: OffsetDateTime, now: OffsetDateTime) -> String {
         let seal = self
             .printable
             .detail
@@ -90,8 +90,20 @@ impl Letter<'_> {
             .as_deref()
             .unwrap_or_default();
         let print = fingerprint(seal);
+        let bank_notice =
+            crate::domain::payout::change_notice(self.printable.payout_changed_at, now)
+                .map(|date| {
+                    format!(
+                        "Bank details changed on {date}. Before paying into an account you have\n\
+                     not paid before, confirm it with {} by a way you already know.\n\n",
+                        self.printable.seller.name
+                    )
+                })
+                .unwrap_or_default();
         format!(
             "{message}\n\n\
+             ---- Sent for {organization} by its invoicing service ----\n\n\
+             {bank_notice}\
              View it online (no account or password needed):\n\
              {url}/portal/d/{token}\n\
              This link works until {expires}.\n\n\
@@ -134,6 +146,17 @@ pub async fn send(
     if let Actor::User(user_id) = scope.actor {
         email_confirmation::require_confirmed(&state.db, user_id).await?;
     }
+    let tenant = scope.tenant();
+    let printable = invoice_views::printable(&state.db, tenant, id, scope.today(now)).await?;
+    if printable.detail.number.is_none() {
+        return Err(AppError::Conflict(
+            "Issue the document before sending it.".into(),
+        ));
+    }
+    if printable.detail.void_reason.is_some() {
+        return Err(AppError::Conflict("A voided document is not sent.".into()));
+    }
+    // Spent only for a send that can happen: a refused one costs nothing.
     for _ in &recipients {
         let budget = Budget::DocumentsFrom {
             organization_id: scope.organization_id,
@@ -144,16 +167,6 @@ pub async fn send(
                     .into(),
             ));
         }
-    }
-    let tenant = scope.tenant();
-    let printable = invoice_views::printable(&state.db, tenant, id, scope.today(now)).await?;
-    if printable.detail.number.is_none() {
-        return Err(AppError::Conflict(
-            "Issue the document before sending it.".into(),
-        ));
-    }
-    if printable.detail.void_reason.is_some() {
-        return Err(AppError::Conflict("A voided document is not sent.".into()));
     }
     let settings = audit::settings(&state.db, scope.organization_id).await?;
     let fonts = state.fonts.clone();
@@ -192,7 +205,7 @@ pub async fn send(
             .compose(
                 email.as_str(),
                 &letter.subject(),
-                letter.body(&token, expires_at),
+                letter.body(&token, expires_at, now),
                 Some((crate::ssr::pdf::file_name(&printable), pdf.clone())),
             )
             .map_err(|error| FieldError::new("recipients", error))?;
@@ -239,6 +252,40 @@ pub async fn send(
     txn.commit().await.map_err(internal)?;
     state.mail_queue.wake();
     Ok(recipients.len())
+}
+
+/// Issues draft `id`, then sends it to `recipients` with the
+/// organization's template; answers its number and how many were queued.
+/// The recipients and the sender's confirmed address are checked first,
+/// so a send that cannot happen issues nothing.
+///
+/// # Errors
+/// As `invoice_issuing::issue` and [`send`]; a send refused after the
+/// issue is a `Conflict` that says the document was issued.
+pub async fn issue_and_send(
+    state: &AppState,
+    scope: &Scope,
+    id: Uuid,
+    recipients: &str,
+    now: OffsetDateTime,
+) -> Result<(String, usize), AppError> {
+    parse_recipients(recipients)?;
+    if let Actor::User(user_id) = scope.actor {
+        email_confirmation::require_confirmed(&state.db, user_id).await?;
+    }
+    let number = crate::ssr::services::invoice_issuing::issue(&state.db, scope, id, now).await?;
+    match send(state, scope, id, recipients, "", now).await {
+        Ok(count) => Ok((number, count)),
+        Err(
+            AppError::Conflict(reason)
+            | AppError::Invalid {
+                message: reason, ..
+            },
+        ) => Err(AppError::Conflict(format!(
+            "Issued as {number}, but not sent: {reason}"
+        ))),
+        Err(error) => Err(error),
+    }
 }
 
 /// Stores a new link to `document` for `email` (lower-cased) with

@@ -475,6 +475,11 @@ pub struct Printable {
     pub detail: InvoiceDetail,
     pub seller: Party,
     pub customer: Party,
+    /// Where to pay: the organization's payout details now (not sealed:
+    /// an account can change after issue, which documents then announce).
+    pub payout: crate::domain::payout::PayoutDetails,
+    /// When the payout details last changed.
+    pub payout_changed_at: Option<time::OffsetDateTime>,
 }
 
 pub async fn printable(
@@ -518,9 +523,13 @@ pub async fn printable(
             )
         }
     };
+    let (payout, payout_changed_at) =
+        crate::ssr::services::payout::current(db, tenant.organization_id).await?;
     Ok(Printable {
         detail,
         seller,
         customer,
+        payout,
+        payout_changed_at,
     })
 }

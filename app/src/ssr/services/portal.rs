@@ -12,22 +12,25 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access::{CustomerReach, Tenant};
 use crate::ssr::calendar::OrgTimeZone;
-use crate::ssr::entities::{customer, invoice as invoice_entity, organization, portal_link};
+use crate::ssr::entities::{
+    audit_event, invoice as invoice_entity, organization, portal_link, portal_session,
+};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Actor, Change, Scope};
 use crate::ssr::services::delivery::{self, document_word};
 use crate::ssr::services::invoice_views::{self, Printable};
 use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::mail_queue::{self, Queued};
+use crate::ssr::services::portal_access;
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-/// A link's view is recorded at most once per this long.
+/// A recipient's view or download is recorded at most once per this long.
 const VIEW_RECORD_INTERVAL: Duration = Duration::hours(1);
 
 /// What a link opens.
@@ -38,31 +41,37 @@ pub enum Opened {
     },
     /// The link was real but its time is over: the page offers a new one.
     Expired { organization: String },
+    /// The organization asks for a code even for one document, and this
+    /// browser has no portal session for the link's recipient.
+    NeedsCode { organization: String },
     /// The operator froze the document's links while a report is examined.
     UnderReview,
     /// Unknown or revoked: the same neutral answer for both.
     Invalid,
 }
 
-/// Who the recipient is, for the audit chain.
-fn contact_scope(
-    link: &portal_link::Model,
+/// A customer contact as the audit chain's actor: "customer" with
+/// `actor_id` (a link's or a portal session's id); summaries name the
+/// address.
+pub(crate) fn contact_scope(
+    organization_id: Uuid,
+    actor_id: Uuid,
     time_zone: OrgTimeZone,
-    request_id: &str,
-    client_ip: &str,
+    visit: &Visit<'_>,
 ) -> Scope {
     Scope {
-        organization_id: link.organization_id,
-        actor: Actor::Customer(link.id),
-        request_id: request_id.to_owned(),
-        client_ip: client_ip.to_owned(),
+        organization_id,
+        actor: Actor::Customer(actor_id),
+        request_id: visit.request_id.to_owned(),
+        client_ip: visit.client_ip.to_owned(),
         customers: CustomerReach::All,
         time_zone,
     }
 }
 
-async fn zone_and_name(
-    db: &DatabaseConnection,
+/// The organization's calendar and name.
+pub(crate) async fn zone_and_name(
+    db: &impl ConnectionTrait,
     organization_id: Uuid,
 ) -> Result<(OrgTimeZone, String), AppError> {
     let organization = organization::Entity::find_by_id(organization_id)
@@ -74,6 +83,45 @@ async fn zone_and_name(
         OrgTimeZone::stored(&organization.time_zone),
         organization.name,
     ))
+}
+
+/// A link that opens its document now.
+pub struct LiveLink {
+    pub link: portal_link::Model,
+    pub organization: String,
+    pub time_zone: OrgTimeZone,
+}
+
+/// The link with `token` if it is live at `now`: known, not revoked, not
+/// expired, its document not frozen.
+///
+/// # Errors
+/// Internal only.
+pub async fn live_link(
+    db: &DatabaseConnection,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Option<LiveLink>, AppError> {
+    let Some(link) = find_link(db, token).await? else {
+        return Ok(None);
+    };
+    if link.revoked_at.is_some() || link.expires_at <= now {
+        return Ok(None);
+    }
+    let frozen = invoice_entity::Entity::find_by_id(link.invoice_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+        .is_none_or(|document| document.links_frozen_at.is_some());
+    if frozen {
+        return Ok(None);
+    }
+    let (time_zone, organization) = zone_and_name(db, link.organization_id).await?;
+    Ok(Some(LiveLink {
+        link,
+        organization,
+        time_zone,
+    }))
 }
 
 async fn find_link(
@@ -95,14 +143,40 @@ async fn find_link(
         .map_err(internal)
 }
 
+/// Whether `actor_id` (a link or a portal session) did `action` on
+/// document `invoice_id` within [`VIEW_RECORD_INTERVAL`] before `now`: a
+/// recipient's views and downloads are recorded at most hourly, so
+/// reloading a page cannot grow the organization's audit chain.
+///
+/// # Errors
+/// Internal only.
+pub(crate) async fn recorded_recently(
+    db: &impl ConnectionTrait,
+    invoice_id: Uuid,
+    actor_id: Uuid,
+    action: &str,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::ObjectId.eq(invoice_id))
+        .filter(audit_event::Column::ActorId.eq(actor_id))
+        .filter(audit_event::Column::Action.eq(action))
+        .filter(audit_event::Column::OccurredAt.gt(now - VIEW_RECORD_INTERVAL))
+        .one(db)
+        .await
+        .map_err(internal)?
+        .is_some())
+}
+
 /// Where a request came from, for the audit chain.
 pub struct Visit<'a> {
     pub request_id: &'a str,
     pub client_ip: &'a str,
 }
 
-/// Opens the link with `token` at `now`; a document view is recorded
-/// (`action`: `document.viewed` or `document.downloaded`).
+/// Opens the link with `token` at `now` for a browser with portal session
+/// `session` (if any); a document view is recorded (`action`:
+/// `document.viewed` or `document.downloaded`).
 ///
 /// # Errors
 /// Internal only: every kind of bad link is an [`Opened`] answer.
@@ -110,6 +184,7 @@ pub async fn open(
     db: &DatabaseConnection,
     token: &str,
     action: &'static str,
+    session: Option<&portal_session::Model>,
     visit: &Visit<'_>,
     now: OffsetDateTime,
 ) -> Result<Opened, AppError> {
@@ -133,17 +208,30 @@ pub async fn open(
     if link.expires_at <= now {
         return Ok(Opened::Expired { organization });
     }
+    let signed_in = session.is_some_and(|session| {
+        portal_access::covers(session, link.organization_id, link.customer_id, &link.email)
+    });
+    if !signed_in
+        && audit::settings(db, link.organization_id)
+            .await?
+            .portal_require_code
+    {
+        return Ok(Opened::NeedsCode { organization });
+    }
     let tenant = Tenant {
         organization_id: link.organization_id,
         customers: CustomerReach::All,
     };
     let printable =
         invoice_views::printable(db, tenant, link.invoice_id, time_zone.today(now)).await?;
-    let recently = link
-        .opened_at
-        .is_some_and(|opened| now - opened < VIEW_RECORD_INTERVAL);
-    if action != "document.viewed" || !recently {
-        let scope = contact_scope(&link, time_zone, visit.request_id, visit.client_ip);
+    let recently = if action == "document.viewed" {
+        link.opened_at
+            .is_some_and(|opened| now - opened < VIEW_RECORD_INTERVAL)
+    } else {
+        recorded_recently(db, link.invoice_id, link.id, action, now).await?
+    };
+    if !recently {
+        let scope = contact_scope(link.organization_id, link.id, time_zone, visit);
         let txn = db.begin().await.map_err(internal)?;
         audit::lock(&txn, link.organization_id).await?;
         let mut active: portal_link::ActiveModel = link.clone().into();
@@ -237,7 +325,7 @@ pub async fn renew(
         u16::try_from(settings.link_max_days).unwrap_or(120),
     );
     let fresh = new_token();
-    let scope = contact_scope(&link, time_zone, visit.request_id, visit.client_ip);
+    let scope = contact_scope(link.organization_id, link.id, time_zone, visit);
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, link.organization_id).await?;
     // Again, under the lock every revocation and customer edit takes.
@@ -251,17 +339,7 @@ pub async fn renew(
         .await
         .map_err(internal)?
         .filter(|row| row.links_frozen_at.is_none() && row.voided_at.is_none());
-    let on_file = customer::Entity::find_by_id(link.customer_id)
-        .one(&txn)
-        .await
-        .map_err(internal)?
-        .is_some_and(|customer| {
-            customer
-                .emails
-                .split([',', ';', '\n'])
-                .filter_map(|part| Email::parse(part).ok())
-                .any(|known| known.lookup_key() == email.lookup_key())
-        });
+    let on_file = portal_access::address_on_file(&txn, link.customer_id, &link.email).await?;
     let Some(document) = document.filter(|_| still_live && on_file) else {
         return Ok(());
     };

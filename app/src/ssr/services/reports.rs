@@ -73,6 +73,9 @@ async fn match_documents(
     if print.len() == 16 && print.bytes().all(|b| b.is_ascii_hexdigit()) {
         let found = invoice_entity::Entity::find()
             .filter(invoice_entity::Column::SealHash.starts_with(print.as_str()))
+            // The first issued (the original, when others are copies of it).
+            .order_by_asc(invoice_entity::Column::IssuedAt)
+            .order_by_asc(invoice_entity::Column::Id)
             .limit(MAX_MATCHES)
             .all(db)
             .await
@@ -83,7 +86,7 @@ async fn match_documents(
 }
 
 /// The owners' addresses of `organization_id`.
-async fn owner_emails(
+pub(crate) async fn owner_emails(
     db: &impl ConnectionTrait,
     organization_id: Uuid,
 ) -> Result<Vec<String>, AppError> {
@@ -150,10 +153,17 @@ pub async fn submit(
     let txn = db.begin().await.map_err(internal)?;
     let label = reason.label();
     let mut outgoing: Vec<(Option<Uuid>, Option<Uuid>, String, String)> = Vec::new();
+    // What the reporter typed is quoted, so it cannot pass for our words.
+    let quoted: String = if details.is_empty() {
+        "> (none)\n".to_owned()
+    } else {
+        details.lines().map(|line| format!("> {line}\n")).collect()
+    };
     let body_for = |number: &str, id: Uuid| {
         format!(
             "A recipient reported {number} as suspicious.\n\n\
-             Reason: {label}\nReference: {reference}\nDetails: {details}\nReport: {id}\n\n\
+             Reason: {label}\nReference: {reference:?}\nReport: {id}\n\
+             What they wrote (not checked by anyone):\n{quoted}\n\
              If you did not send this document, someone may be impersonating you:\n\
              the instance's operator can freeze its links (`ledgerlock reports freeze {id}`).\n"
         )
@@ -186,6 +196,7 @@ pub async fn submit(
             ));
         }
     }
+    let mut contact_notes: Vec<String> = Vec::new();
     for (index, (document, link)) in matches.iter().enumerate() {
         let id = if index == 0 { first_id } else { Uuid::new_v4() };
         store(id, Some(document), link.as_ref())
@@ -236,14 +247,12 @@ pub async fn submit(
                 body.clone(),
             ));
         }
-        if let Some(contact) = &state.settings.security_contact {
-            outgoing.push((
-                Some(document.organization_id),
-                Some(document.id),
-                contact.clone(),
-                body,
-            ));
-        }
+        contact_notes.push(body);
+    }
+    // The security contact gets one mail per report, however many
+    // documents it matched.
+    if let (Some(contact), false) = (&state.settings.security_contact, contact_notes.is_empty()) {
+        outgoing.push((None, None, contact.clone(), contact_notes.join("\n---\n\n")));
     }
     for (organization_id, invoice_id, recipient, body) in outgoing {
         let Ok(message) =

@@ -1,0 +1,277 @@
+//! The organization's payout details: where customers send money. Changing
+//! them is how payment-redirection fraud works (someone alters the bank
+//! details on an emailed invoice, or in the sender's account), so a change
+//! needs a step-up, mails every owner, is an audit event, and for
+//! [`CHANGE_NOTICE_DAYS`] days documents say "bank details changed on
+//! <date>" (issue 14).
+//!
+//! Rules: the IBAN (ISO 13616) is checked by its country's length and BBAN
+//! structure and its MOD 97-10 check digits (`iban_validate`); the BIC is
+//! ISO 9362 (4 institution characters, 2 country letters, 2 location
+//! characters, optionally 3 branch characters); the account holder is at
+//! most 70 characters, the EPC069-12 limit for the beneficiary's name.
+//! Countries without IBAN give their details as free text instead.
+
+use super::FieldError;
+use time::{Date, Duration, OffsetDateTime};
+
+/// How long documents announce a change of the payout details.
+pub const CHANGE_NOTICE_DAYS: i64 = 14;
+
+/// The account holder's name, at most this many characters (EPC069-12).
+pub const HOLDER_MAX_CHARS: usize = 70;
+
+/// The free-text details, at most this many characters.
+pub const TEXT_MAX_CHARS: usize = 1000;
+
+/// Checked payout details. All empty means "none given".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PayoutDetails {
+    /// The account holder (beneficiary), trimmed.
+    pub holder: String,
+    /// The IBAN in electronic format (no spaces, upper case), or empty.
+    pub iban: String,
+    /// The BIC in upper case, 8 or 11 characters, or empty.
+    pub bic: String,
+    /// Free text for accounts without an IBAN, trimmed.
+    pub text: String,
+}
+
+impl PayoutDetails {
+    /// Checks what an owner typed.
+    ///
+    /// # Errors
+    /// A [`FieldError`] naming `bank_holder`, `bank_iban`, `bank_bic` or
+    /// `bank_text`.
+    pub fn parse(holder: &str, iban: &str, bic: &str, text: &str) -> Result<Self, FieldError> {
+        let holder = holder.trim();
+        if holder.chars().count() > HOLDER_MAX_CHARS || holder.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "bank_holder",
+                format!("Use at most {HOLDER_MAX_CHARS} characters, on one line."),
+            ));
+        }
+        let iban = normalize_iban(iban)?;
+        let bic = normalize_bic(bic)?;
+        if !bic.is_empty() && iban.is_empty() {
+            return Err(FieldError::new(
+                "bank_iban",
+                "Give the IBAN of the account this BIC belongs to.",
+            ));
+        }
+        if !iban.is_empty() && holder.is_empty() {
+            return Err(FieldError::new(
+                "bank_holder",
+                "Give the account holder's name, as the bank knows it.",
+            ));
+        }
+        let text = text.trim();
+        if text.chars().count() > TEXT_MAX_CHARS
+            || text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r')
+        {
+            return Err(FieldError::new(
+                "bank_text",
+                format!("Use at most {TEXT_MAX_CHARS} characters."),
+            ));
+        }
+        Ok(Self {
+            holder: holder.to_owned(),
+            iban,
+            bic,
+            text: text.replace("\r\n", "\n"),
+        })
+    }
+
+    /// Whether nothing is given.
+    pub fn is_empty(&self) -> bool {
+        self.holder.is_empty()
+            && self.iban.is_empty()
+            && self.bic.is_empty()
+            && self.text.is_empty()
+    }
+
+    /// The IBAN in paper format: groups of four separated by spaces.
+    pub fn iban_paper(&self) -> String {
+        paper(&self.iban)
+    }
+
+    /// One line per detail, as documents and mails print them.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.holder.is_empty() {
+            lines.push(format!("Account holder: {}", self.holder));
+        }
+        if !self.iban.is_empty() {
+            lines.push(format!("IBAN: {}", self.iban_paper()));
+        }
+        if !self.bic.is_empty() {
+            lines.push(format!("BIC: {}", self.bic));
+        }
+        lines.extend(self.text.lines().map(str::to_owned));
+        lines
+    }
+}
+
+/// `iban` in groups of four.
+fn paper(iban: &str) -> String {
+    iban.as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn normalize_iban(iban: &str) -> Result<String, FieldError> {
+    let compact: String = iban
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    if compact.is_empty() {
+        return Ok(compact);
+    }
+    compact
+        .parse::<iban::Iban>()
+        .map(|parsed| iban::IbanLike::electronic_str(&parsed).to_owned())
+        .map_err(|_| {
+            FieldError::new(
+                "bank_iban",
+                "This is not a valid IBAN: check the country code, the length and every digit.",
+            )
+        })
+}
+
+fn normalize_bic(bic: &str) -> Result<String, FieldError> {
+    let bic = bic.trim().to_uppercase();
+    if bic.is_empty() {
+        return Ok(bic);
+    }
+    let bytes = bic.as_bytes();
+    let alnum = |range: std::ops::Range<usize>| {
+        bytes[range]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let valid = matches!(bytes.len(), 8 | 11)
+        && alnum(0..4)
+        && bytes[4..6].iter().all(u8::is_ascii_uppercase)
+        && alnum(6..8)
+        && alnum(8..bytes.len());
+    if valid {
+        Ok(bic)
+    } else {
+        Err(FieldError::new(
+            "bank_bic",
+            "A BIC has 8 or 11 letters and digits, such as DEUTDEFF or DEUTDEFF500.",
+        ))
+    }
+}
+
+/// The date to announce on documents when the details changed at
+/// `changed_at` and it is `now`: within [`CHANGE_NOTICE_DAYS`] days, the
+/// change's date (UTC); later, or never changed, none.
+pub fn change_notice(changed_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<Date> {
+    changed_at
+        .filter(|changed| now - *changed < Duration::days(CHANGE_NOTICE_DAYS))
+        .map(OffsetDateTime::date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(result: Result<PayoutDetails, FieldError>) -> String {
+        result.unwrap_err().field.into_owned()
+    }
+
+    #[test]
+    fn an_iban_is_kept_in_electronic_format_and_printed_in_groups() {
+        let details =
+            PayoutDetails::parse(" ACME GmbH ", "de44 5001 0517 5407 3249 31", "deutdeff", "")
+                .unwrap();
+        assert_eq!(details.iban, "DE44500105175407324931");
+        assert_eq!(details.iban_paper(), "DE44 5001 0517 5407 3249 31");
+        assert_eq!(details.bic, "DEUTDEFF");
+        assert_eq!(details.holder, "ACME GmbH");
+        assert_eq!(
+            details.lines(),
+            [
+                "Account holder: ACME GmbH",
+                "IBAN: DE44 5001 0517 5407 3249 31",
+                "BIC: DEUTDEFF"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_check_digit_length_or_country_is_refused() {
+        for iban in [
+            "DE45500105175407324931", // check digits off by one
+            "DE4450010517540732493",  // one digit short
+            "XX44500105175407324931", // no such country
+            "DE44 5001 0517 5407 3249 3!",
+        ] {
+            assert_eq!(
+                field_of(PayoutDetails::parse("A", iban, "", "")),
+                "bank_iban",
+                "{iban}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bic_follows_iso_9362() {
+        for bic in ["DEUTDEFF500", "NEDSZAJJ", "1234DEFF"] {
+            assert!(
+                PayoutDetails::parse("A", "DE44500105175407324931", bic, "").is_ok(),
+                "{bic}"
+            );
+        }
+        for bic in ["DEUTDEF", "DEUTD1FF", "DEUTDEFF5", "DEUT-EFF"] {
+            assert_eq!(
+                field_of(PayoutDetails::parse("A", "DE44500105175407324931", bic, "")),
+                "bank_bic",
+                "{bic}"
+            );
+        }
+    }
+
+    #[test]
+    fn holder_and_iban_go_together_and_free_text_stands_alone() {
+        assert_eq!(
+            field_of(PayoutDetails::parse("", "DE44500105175407324931", "", "")),
+            "bank_holder"
+        );
+        assert_eq!(
+            field_of(PayoutDetails::parse("A", "", "DEUTDEFF", "")),
+            "bank_iban"
+        );
+        let text = PayoutDetails::parse("", "", "", "Routing 021000021\r\nAccount 1234").unwrap();
+        assert_eq!(text.lines(), ["Routing 021000021", "Account 1234"]);
+        assert!(PayoutDetails::parse("", "", "", "").unwrap().is_empty());
+        assert_eq!(
+            field_of(PayoutDetails::parse(&"x".repeat(71), "", "", "")),
+            "bank_holder"
+        );
+        assert_eq!(
+            field_of(PayoutDetails::parse("A\tB", "", "", "")),
+            "bank_holder"
+        );
+    }
+
+    #[test]
+    fn a_change_is_announced_for_fourteen_days() {
+        let changed = time::macros::datetime!(2026-11-01 10:00 UTC);
+        assert_eq!(
+            change_notice(Some(changed), changed + Duration::days(13)),
+            Some(changed.date())
+        );
+        assert_eq!(
+            change_notice(Some(changed), changed + Duration::days(14)),
+            None
+        );
+        assert_eq!(change_notice(None, changed), None);
+    }
+}
