@@ -40,7 +40,7 @@ fn cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn cookie_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<String> {
+fn cookie_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let name = cookie_name(state);
     headers
         .get_all(header::COOKIE)
