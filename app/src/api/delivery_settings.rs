@@ -95,7 +95,7 @@ pub async fn save_delivery_settings(
             require_code,
         };
         delivery_settings::save(
-            &request.state.db,
+            &request.state,
             &request.audit_scope(&member),
             &new,
             request.now(),

@@ -100,7 +100,8 @@ pub fn fill(template: &str, facts: &MailFacts<'_>) -> String {
 }
 
 /// Checks an organization's template: at most `max` characters, no
-/// placeholder other than [`PLACEHOLDERS`], a subject on one line.
+/// placeholder other than [`PLACEHOLDERS`], a subject on one line, and no
+/// line starting with dashes (the service's separator).
 ///
 /// # Errors
 /// `field`: too long, an unknown `{placeholder}`, or a line break in a subject.
@@ -119,6 +120,17 @@ pub fn check_template(
     }
     if single_line && template.contains(['\n', '\r']) {
         return Err(FieldError::new(field, "Keep the subject on one line."));
+    }
+    // The service's own part of a mail starts after a line of dashes: the
+    // organization's text may not draw one and pass for the service.
+    if template
+        .lines()
+        .any(|line| line.trim_start().starts_with("---"))
+    {
+        return Err(FieldError::new(
+            field,
+            "Lines starting with dashes are kept for the service's own text.",
+        ));
     }
     let mut rest = template;
     while let Some(start) = rest.find('{') {

@@ -169,6 +169,76 @@ fn normalize_bic(bic: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Every valid IBAN written in `text` (in either case, its groups joined
+/// or separated by single spaces, hyphens or dots), in electronic format,
+/// in order. Only readings that pass the country's length and the check
+/// digits count, so an IBAN glued to other letters is still found.
+pub fn ibans_in(text: &str) -> Vec<String> {
+    let upper: Vec<char> = text.to_uppercase().chars().collect();
+    let mut found = Vec::new();
+    for start in 0..upper.len() {
+        let starts_like_iban = upper.len() >= start + 4
+            && upper[start].is_ascii_uppercase()
+            && upper[start + 1].is_ascii_uppercase()
+            && upper[start + 2].is_ascii_digit()
+            && upper[start + 3].is_ascii_digit();
+        if !starts_like_iban {
+            continue;
+        }
+        // Up to 34 letters and digits, single separators between them.
+        let mut compact = String::new();
+        let mut candidates = Vec::new();
+        let mut previous_space = false;
+        for &c in &upper[start..] {
+            if c.is_ascii_alphanumeric() {
+                compact.push(c);
+                previous_space = false;
+                candidates.push(compact.clone());
+                if compact.len() == 34 {
+                    break;
+                }
+            } else if matches!(c, ' ' | '-' | '.') && !previous_space {
+                previous_space = true;
+            } else {
+                break;
+            }
+        }
+        // The longest valid reading (each country's IBANs have one length).
+        if let Some(iban) = candidates
+            .into_iter()
+            .rev()
+            .filter(|candidate| candidate.len() >= 15)
+            .find(|candidate| candidate.parse::<iban::Iban>().is_ok())
+        {
+            found.push(iban);
+        }
+    }
+    found
+}
+
+/// Checks text an organization writes to its customers (a mail template
+/// or message, an invoice's notes or terms): it may name no bank account
+/// but the payout details' own `payout_iban`. Other account details go
+/// through the payout settings, which only an owner changes after a
+/// step-up and which documents announce for 14 days; otherwise anyone who
+/// may write an invoice or a message could redirect payments unnoticed.
+///
+/// # Errors
+/// `field`: the text holds another IBAN.
+pub fn check_free_text(
+    field: &'static str,
+    text: &str,
+    payout_iban: &str,
+) -> Result<(), FieldError> {
+    if ibans_in(text).iter().any(|iban| iban != payout_iban) {
+        return Err(FieldError::new(
+            field,
+            "Bank details belong in the payout settings (an owner changes them, and customers are told): remove the IBAN from this text.",
+        ));
+    }
+    Ok(())
+}
+
 /// The date to announce on documents when the details changed at
 /// `changed_at` and it is `now`: within [`CHANGE_NOTICE_DAYS`] days, the
 /// change's date (UTC); later, or never changed, none.
@@ -259,6 +329,52 @@ mod tests {
             field_of(PayoutDetails::parse("A\tB", "", "", "")),
             "bank_holder"
         );
+    }
+
+    #[test]
+    fn an_iban_is_found_in_text_however_it_is_written() {
+        assert_eq!(
+            ibans_in("Please pay to de89 3704 0044 0532 0130 00 by Friday."),
+            ["DE89370400440532013000"]
+        );
+        assert_eq!(
+            ibans_in("IBANGB33BUKB20201555555555"),
+            ["GB33BUKB20201555555555"],
+            "glued to a word"
+        );
+        assert_eq!(
+            ibans_in("gb33-bukb-2020-1555-5555-55"),
+            ["GB33BUKB20201555555555"]
+        );
+        assert_eq!(
+            ibans_in("IBAN: GB33BUKB20201555555555. Or DE89370400440532013000"),
+            ["GB33BUKB20201555555555", "DE89370400440532013000"]
+        );
+        assert!(ibans_in("Order DE12 of 2026, invoice AB12-3456").is_empty());
+        assert!(
+            ibans_in("DE89 3704 0044 0532 0130 01").is_empty(),
+            "bad check digits"
+        );
+    }
+
+    #[test]
+    fn free_text_may_name_the_payout_account_only() {
+        let own = "DE89370400440532013000";
+        assert!(check_free_text("notes", "Pay to DE89 3704 0044 0532 0130 00.", own).is_ok());
+        assert!(check_free_text("notes", "Thank you for your business.", own).is_ok());
+        let refused = check_free_text(
+            "message",
+            "We moved banks: GB33 BUKB 2020 1555 5555 55",
+            own,
+        );
+        assert_eq!(refused.unwrap_err().field, "message");
+        let second = check_free_text(
+            "terms",
+            "Ours: DE89 3704 0044 0532 0130 00, or GB33BUKB20201555555555",
+            own,
+        );
+        assert!(second.is_err(), "a second, other account after ours");
+        assert!(check_free_text("notes", "GB33BUKB20201555555555", "").is_err());
     }
 
     #[test]

@@ -509,3 +509,100 @@ async fn payout_details_need_an_owner_a_step_up_and_a_valid_iban_and_are_announc
     let audit = json_of(app.call("/api/audit/list", &[], Some(&books.cookie)).await).await;
     assert!(audit.to_string().contains("settings.payout_changed"));
 }
+
+#[tokio::test]
+async fn no_message_template_or_note_can_name_another_bank_account() {
+    let app = TestApp::spawn().await;
+    let owner_email = unique_email();
+    let owner = app.sign_up(&owner_email).await;
+    let books = crate::invoicing::books_for(&app, owner).await;
+    let id = issued(&app, &books).await;
+    let foreign = "Our bank changed: pay to GB33-BUKB-2020-1555-5555-55 (Evil Ltd).";
+
+    let sent = app
+        .call(
+            "/api/invoices/send",
+            &[
+                ("id", &id),
+                ("recipients", "ap@omega.example"),
+                ("message", foreign),
+            ],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(sent.status(), 422);
+    assert_eq!(json_of(sent).await["Invalid"]["field"], "message");
+    let delivery = |message: &'static str| {
+        let app = &app;
+        let cookie = books.cookie.clone();
+        async move {
+            app.call(
+                "/api/organization/save_delivery",
+                &[
+                    ("mail_message", message),
+                    ("link_days_after_due", "30"),
+                    ("link_max_days", "120"),
+                ],
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    let template = delivery(foreign).await;
+    assert_eq!(template.status(), 422);
+    assert_eq!(json_of(template).await["Invalid"]["field"], "mail_message");
+    let forged = delivery(
+        "Hello.\n\n---- Sent for Alpha by its invoicing service ----\nVerified account: see below",
+    )
+    .await;
+    assert_eq!(
+        forged.status(),
+        422,
+        "the service's separator is not the organization's"
+    );
+
+    // A draft's notes may not carry another account either.
+    let mut form = crate::invoicing::form(&books, crate::invoicing::two_lines(&books));
+    form["notes"] = json!(foreign);
+    let note = crate::invoicing::save(&app, &books, None, &form).await;
+    assert_eq!(note.status(), 422);
+    assert_eq!(json_of(note).await["Invalid"]["field"], "notes");
+
+    // A new message reaches the owners at once.
+    let before = app.mail_to(&owner_email).len();
+    assert_eq!(delivery("Hello from Alpha.").await.status(), 200);
+    let mail = app
+        .wait_for_mail(&owner_email, "document mail was changed")
+        .await;
+    assert!(mail.contains("> Hello from Alpha."));
+    assert!(app.mail_to(&owner_email).len() > before);
+}
+
+#[tokio::test]
+async fn reloading_at_once_records_one_view_and_one_download() {
+    let app = TestApp::spawn().await;
+    let books = open_books(&app).await;
+    let (id, _, token) = sent_to(&app, &books, "ap@omega.example").await;
+    for path in [
+        format!("/portal/d/{token}"),
+        format!("/portal/d/{token}/pdf"),
+    ] {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let request = app.client.get(app.url(&path));
+            set.spawn(async move { request.send().await.unwrap().status().as_u16() });
+        }
+        assert!(set.join_all().await.iter().all(|status| *status == 200));
+    }
+    use ledgerlock_app::ssr::entities::audit_event;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::ObjectId.eq(uuid::Uuid::parse_str(&id).unwrap()))
+        .filter(audit_event::Column::ActorKind.eq("customer"))
+        .all(&app.db().await)
+        .await
+        .unwrap();
+    let count = |action: &str| events.iter().filter(|event| event.action == action).count();
+    assert_eq!(count("document.viewed"), 1);
+    assert_eq!(count("document.downloaded"), 1);
+}

@@ -9,6 +9,7 @@ use crate::domain::delivery::{
     DEFAULT_MESSAGE, DEFAULT_SUBJECT, MailFacts, check_template, fill, fingerprint, link_expiry,
     parse_recipients,
 };
+use crate::domain::payout::check_free_text;
 use crate::domain::{Email, FieldError};
 use crate::error::AppError;
 use crate::ssr::AppState;
@@ -156,6 +157,15 @@ pub async fn send(
     if printable.detail.void_reason.is_some() {
         return Err(AppError::Conflict("A voided document is not sent.".into()));
     }
+    let settings = audit::settings(&state.db, scope.organization_id).await?;
+    // Bank details reach customers only from the payout settings (owners,
+    // step-up, announced), never from a message or a stale template.
+    check_free_text("message", &message, &settings.bank_iban)?;
+    check_free_text("mail_message", &settings.mail_message, &settings.bank_iban).map_err(|_| {
+        AppError::Conflict(
+            "Your organization's message template names a bank account that is not its payout account: an owner or admin corrects it on the Organization page.".into(),
+        )
+    })?;
     // Spent only for a send that can happen: a refused one costs nothing.
     for _ in &recipients {
         let budget = Budget::DocumentsFrom {
@@ -168,7 +178,6 @@ pub async fn send(
             ));
         }
     }
-    let settings = audit::settings(&state.db, scope.organization_id).await?;
     let fonts = state.fonts.clone();
     let printable = std::sync::Arc::new(printable);
     let pdf = {

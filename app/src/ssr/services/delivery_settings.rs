@@ -1,12 +1,19 @@
 //! The organization's delivery settings (issue 14): mail templates, link
 //! lifetimes, and whether every link asks for an emailed code. A change is
-//! an audit event; links already sent keep their expiry.
+//! an audit event; links already sent keep their expiry. What customers
+//! read changes with the templates, so a new template (or dropping the
+//! code rule) is mailed to every owner, and a template may name no bank
+//! account but the payout account (`domain::payout::check_free_text`).
 
+use crate::domain::payout::check_free_text;
 use crate::error::AppError;
+use crate::ssr::AppState;
 use crate::ssr::entities::billing_settings;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
+use crate::ssr::services::mail_queue::{self, Queued};
+use crate::ssr::services::reports::owner_emails;
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use time::OffsetDateTime;
 
 /// Checked settings (see `domain::delivery::check_template` and
@@ -22,15 +29,21 @@ pub struct NewDelivery<'a> {
 /// Saves `new` for the scope's organization.
 ///
 /// # Errors
-/// Internal only.
+/// `mail_subject` or `mail_message` naming a bank account other than the
+/// payout account.
 pub async fn save(
-    db: &DatabaseConnection,
+    state: &AppState,
     scope: &Scope,
     new: &NewDelivery<'_>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = state.db.begin().await.map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
+    check_free_text("mail_subject", new.subject, &settings.bank_iban)?;
+    check_free_text("mail_message", new.message, &settings.bank_iban)?;
+    let notify = settings.mail_subject != new.subject
+        || settings.mail_message != new.message
+        || (settings.portal_require_code && !new.require_code);
     let summary = format!(
         "links live {} days after the due date, at most {} days; code {}; {} subject, {} message",
         new.days_after_due,
@@ -65,11 +78,56 @@ pub async fn save(
             action: "settings.delivery_changed",
             object_type: "organization",
             object_id: scope.organization_id,
-            summary,
+            summary: summary.clone(),
             customer_id: None,
         },
         now,
     )
     .await?;
-    txn.commit().await.map_err(internal)
+    if notify {
+        let body = format!(
+            "Hello,\n\nwhat your customers receive with documents was changed on {date}\n\
+             (UTC): {summary}.\n\nThe message now reads:\n\n{quoted}\n\
+             If nobody in your organization meant to change it, sign in, put it\n\
+             back on the Organization page, and check the audit log:\n\
+             {url}/app/organization\n",
+            date = now.date(),
+            quoted = if new.message.is_empty() {
+                "> (the built-in message)\n".to_owned()
+            } else {
+                new.message
+                    .lines()
+                    .map(|line| format!("> {line}\n"))
+                    .collect()
+            },
+            url = state.settings.public_url,
+        );
+        for owner in owner_emails(&txn, scope.organization_id).await? {
+            let Ok(message) = state.mailer.compose(
+                &owner,
+                "Your customers' document mail was changed",
+                body.clone(),
+                None,
+            ) else {
+                continue;
+            };
+            mail_queue::enqueue(
+                &txn,
+                &state.secrets,
+                Queued {
+                    organization_id: Some(scope.organization_id),
+                    invoice_id: None,
+                    portal_link_id: None,
+                    recipient: owner,
+                    kind: "delivery_changed",
+                    message,
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await.map_err(internal)?;
+    state.mail_queue.wake();
+    Ok(())
 }

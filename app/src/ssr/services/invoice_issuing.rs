@@ -196,6 +196,11 @@ pub async fn issue(
             "This document was already issued.".into(),
         ));
     }
+    // Saved before the payout account changed, notes may name the old one:
+    // what is sealed names no account but the current payout account.
+    for (field, text) in [("notes", &draft.notes), ("terms", &draft.terms)] {
+        crate::domain::payout::check_free_text(field, text, &settings.bank_iban)?;
+    }
     let is_credit_note = draft.kind == KIND_CREDIT_NOTE;
     let credited = match draft.credited_invoice_id {
         Some(invoice_id) => {

@@ -361,6 +361,8 @@ pub async fn save_draft(
         today: scope.today(now),
     };
     let prepared = prepare(&txn, scope.tenant(), form, &rules).await?;
+    crate::domain::payout::check_free_text("notes", &prepared.notes, &settings.bank_iban)?;
+    crate::domain::payout::check_free_text("terms", &prepared.terms, &settings.bank_iban)?;
     let (id, action) = match existing {
         Some(existing) => {
             let id = existing.id;

@@ -23,9 +23,9 @@ use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::mail_queue::{self, Queued};
 use crate::ssr::services::portal_access;
 use crate::ssr::tokens::{new_token, sha256_hex};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -144,13 +144,8 @@ async fn find_link(
 }
 
 /// Whether `actor_id` (a link or a portal session) did `action` on
-/// document `invoice_id` within [`VIEW_RECORD_INTERVAL`] before `now`: a
-/// recipient's views and downloads are recorded at most hourly, so
-/// reloading a page cannot grow the organization's audit chain.
-///
-/// # Errors
-/// Internal only.
-pub(crate) async fn recorded_recently(
+/// document `invoice_id` within [`VIEW_RECORD_INTERVAL`] before `now`.
+async fn recorded_recently(
     db: &impl ConnectionTrait,
     invoice_id: Uuid,
     actor_id: Uuid,
@@ -166,6 +161,48 @@ pub(crate) async fn recorded_recently(
         .await
         .map_err(internal)?
         .is_some())
+}
+
+/// Records a recipient's view or download (`change`, by `scope`'s actor,
+/// a link or a portal session) unless that actor did the same to the same
+/// document within the last [`VIEW_RECORD_INTERVAL`]: reloading a page
+/// cannot grow the organization's audit chain. The check is made again
+/// under the organization's lock, so requests sent at once record one
+/// event. `link`, when given, gets its "opened" time.
+///
+/// # Errors
+/// Internal only.
+pub(crate) async fn record_at_most_hourly(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    change: Change,
+    link: Option<Uuid>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let Some(actor_id) = (match scope.actor {
+        Actor::Customer(id) => Some(id),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    if recorded_recently(db, change.object_id, actor_id, change.action, now).await? {
+        return Ok(());
+    }
+    let txn = db.begin().await.map_err(internal)?;
+    audit::lock(&txn, scope.organization_id).await?;
+    if recorded_recently(&txn, change.object_id, actor_id, change.action, now).await? {
+        return Ok(());
+    }
+    if let Some(link) = link {
+        portal_link::Entity::update_many()
+            .col_expr(portal_link::Column::OpenedAt, Expr::value(now))
+            .filter(portal_link::Column::Id.eq(link))
+            .exec(&txn)
+            .await
+            .map_err(internal)?;
+    }
+    audit::record(&txn, scope, change, now).await?;
+    txn.commit().await.map_err(internal)
 }
 
 /// Where a request came from, for the audit chain.
@@ -224,47 +261,28 @@ pub async fn open(
     };
     let printable =
         invoice_views::printable(db, tenant, link.invoice_id, time_zone.today(now)).await?;
-    let recently = if action == "document.viewed" {
-        link.opened_at
-            .is_some_and(|opened| now - opened < VIEW_RECORD_INTERVAL)
-    } else {
-        recorded_recently(db, link.invoice_id, link.id, action, now).await?
-    };
-    if !recently {
-        let scope = contact_scope(link.organization_id, link.id, time_zone, visit);
-        let txn = db.begin().await.map_err(internal)?;
-        audit::lock(&txn, link.organization_id).await?;
-        let mut active: portal_link::ActiveModel = link.clone().into();
-        active.opened_at = Set(Some(now));
-        active.update(&txn).await.map_err(internal)?;
-        audit::record(
-            &txn,
-            &scope,
-            Change {
-                action,
-                object_type: if printable.detail.is_credit_note {
-                    "credit_note"
-                } else {
-                    "invoice"
-                },
-                object_id: link.invoice_id,
-                summary: format!(
-                    "{} {} by customer contact {}",
-                    printable.detail.number.as_deref().unwrap_or_default(),
-                    if action == "document.viewed" {
-                        "opened"
-                    } else {
-                        "downloaded as PDF"
-                    },
-                    link.email
-                ),
-                customer_id: Some(link.customer_id),
+    let scope = contact_scope(link.organization_id, link.id, time_zone, visit);
+    let change = Change {
+        action,
+        object_type: if printable.detail.is_credit_note {
+            "credit_note"
+        } else {
+            "invoice"
+        },
+        object_id: link.invoice_id,
+        summary: format!(
+            "{} {} by customer contact {}",
+            printable.detail.number.as_deref().unwrap_or_default(),
+            if action == "document.viewed" {
+                "opened"
+            } else {
+                "downloaded as PDF"
             },
-            now,
-        )
-        .await?;
-        txn.commit().await.map_err(internal)?;
-    }
+            link.email
+        ),
+        customer_id: Some(link.customer_id),
+    };
+    record_at_most_hourly(db, &scope, change, Some(link.id), now).await?;
     Ok(Opened::Document {
         printable: Box::new(printable),
         link,

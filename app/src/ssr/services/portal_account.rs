@@ -9,14 +9,13 @@ use crate::error::AppError;
 use crate::ssr::access::{CustomerReach, Tenant};
 use crate::ssr::entities::{customer, invoice as invoice_entity, payment, portal_session};
 use crate::ssr::errors::internal;
-use crate::ssr::services::audit::{self, Change};
+use crate::ssr::services::audit::Change;
 use crate::ssr::services::invoice_views::{self, Printable};
 use crate::ssr::services::invoices::{KIND_CREDIT_NOTE, balance_minor, currency_of};
 use crate::ssr::services::portal::{self, Visit};
 use rust_decimal::Decimal;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -347,41 +346,27 @@ pub async fn open_document(
         customers: CustomerReach::All,
     };
     let printable = invoice_views::printable(db, tenant, id, time_zone.today(now)).await?;
-    // One event per session, document, kind and hour: refreshing a page
-    // does not grow the organization's chain.
-    let recorded = portal::recorded_recently(db, id, session.id, action, now).await?;
-    if recorded {
-        return Ok(SessionDocument::Shown(Box::new(printable)));
-    }
     let number = row.number.clone().unwrap_or_default();
     let scope = portal::contact_scope(session.organization_id, session.id, time_zone, visit);
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, session.organization_id).await?;
-    audit::record(
-        &txn,
-        &scope,
-        Change {
-            action,
-            object_type: if row.kind == KIND_CREDIT_NOTE {
-                "credit_note"
-            } else {
-                "invoice"
-            },
-            object_id: id,
-            summary: format!(
-                "{number} {} by customer contact {} (portal)",
-                if action == "document.viewed" {
-                    "opened"
-                } else {
-                    "downloaded as PDF"
-                },
-                session.email
-            ),
-            customer_id: Some(session.customer_id),
+    let change = Change {
+        action,
+        object_type: if row.kind == KIND_CREDIT_NOTE {
+            "credit_note"
+        } else {
+            "invoice"
         },
-        now,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)?;
+        object_id: id,
+        summary: format!(
+            "{number} {} by customer contact {} (portal)",
+            if action == "document.viewed" {
+                "opened"
+            } else {
+                "downloaded as PDF"
+            },
+            session.email
+        ),
+        customer_id: Some(session.customer_id),
+    };
+    portal::record_at_most_hourly(db, &scope, change, None, now).await?;
     Ok(SessionDocument::Shown(Box::new(printable)))
 }
