@@ -47,6 +47,8 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null || packages+=(chromium)
   # pdftotext reads the PDFs back in the integration tests.
   command -v pdftotext >/dev/null || packages+=(poppler-utils)
+  # zbarimg reads the EPC QR code back from a rendered PDF.
+  command -v zbarimg >/dev/null || packages+=(zbar-tools)
   command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
     || packages+=(postgresql)
 fi

@@ -6,6 +6,7 @@
 pub mod customer;
 pub mod delivery;
 mod email;
+pub mod epc;
 mod field_error;
 pub mod invoice;
 pub mod invoice_input;

@@ -194,6 +194,19 @@ impl Through<'_> {
     }
 }
 
+/// The EPC QR code ("GiroCode") for paying the balance of a euro invoice
+/// into the payout account, as SVG; `None` for other currencies, without
+/// an IBAN, or outside EPC069-12's limits.
+fn epc_qr_svg(printable: &Printable) -> Option<String> {
+    let code = crate::ssr::pdf::epc_qr(printable)?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
 /// The "Paying" section: the payout details, and for 14 days after they
 /// changed a warning saying so (the defence against payment redirection).
 fn paying(printable: &Printable, now: time::OffsetDateTime) -> String {
@@ -228,6 +241,13 @@ fn paying(printable: &Printable, now: time::OffsetDateTime) -> String {
             "</ul><p>Reference: <strong>{}</strong></p>",
             escape(detail.number.as_deref().unwrap_or_default())
         );
+        if let Some(svg) = epc_qr_svg(printable) {
+            let _ = write!(
+                html,
+                "<figure class=\"portal-qr\">{svg}<figcaption>Scan with your banking app to \
+                 fill in the transfer (EPC QR code).</figcaption></figure>"
+            );
+        }
     }
     // Online payment (issue 15) goes here.
     html.push_str(

@@ -120,10 +120,18 @@ pub fn live(now: OffsetDateTime) -> Condition {
         )
 }
 
-/// Deletes the session's row ahead of a new id (`Session::cycle_id`) and
-/// says whether it was still there. A session ended meanwhile (by the user
+/// Retires the session's row ahead of a new id (`Session::cycle_id`) and
+/// says whether it was still live. A session ended meanwhile (by the user
 /// on another device, or by a sign-out elsewhere) answers `false`, so its
 /// last request in flight cannot bring it back under a new id.
+///
+/// The row is not deleted but expired at once: it no longer loads, yet it
+/// still carries the session's handle until [`DbSessionStore::create`]
+/// writes the new row at the end of the request (and removes it). Ending
+/// the session by its handle in between therefore finds it, where a
+/// deleted row made the sessions page answer "not found" for a session
+/// that was being rotated (the end itself held either way: it is recorded
+/// by handle).
 pub async fn take_row(
     db: &DatabaseConnection,
     session: &tower_sessions::Session,
@@ -131,11 +139,15 @@ pub async fn take_row(
     let Some(id) = session.id() else {
         return Ok(false);
     };
-    let deleted = session::Entity::delete_by_id(storage_key(&id))
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let retired = session::Entity::update_many()
+        .col_expr(session::Column::ExpiresAt, Expr::value(0_i64))
+        .filter(session::Column::Id.eq(storage_key(&id)))
+        .filter(session::Column::ExpiresAt.gt(now))
         .exec(db)
         .await
         .map_err(internal)?;
-    Ok(deleted.rows_affected == 1)
+    Ok(retired.rows_affected == 1)
 }
 
 #[async_trait]
@@ -171,6 +183,17 @@ impl SessionStore for DbSessionStore {
         .insert(&self.db)
         .await
         .map_err(backend)?;
+        // The row this one replaces (`take_row`), if any, has served.
+        if let (Some(user_id), Some(handle)) = (who.user_id, who.handle) {
+            session::Entity::delete_many()
+                .filter(session::Column::UserId.eq(user_id))
+                .filter(session::Column::Handle.eq(handle))
+                .filter(session::Column::Id.ne(storage_key(&record.id)))
+                .filter(session::Column::ExpiresAt.lte(now))
+                .exec(&self.db)
+                .await
+                .map_err(backend)?;
+        }
         Ok(())
     }
 

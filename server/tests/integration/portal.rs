@@ -500,7 +500,7 @@ async fn payout_details_need_an_owner_a_step_up_and_a_valid_iban_and_are_announc
     // Customers see the details and the change, on the page and in the mail.
     let to = "ap@omega.example";
     let books = Books { cookie, ..books };
-    let (_, number, token) = sent_to(&app, &books, to).await;
+    let (sent_id, number, token) = sent_to(&app, &books, to).await;
     let mail = document_mail(&app, to, &number).await;
     assert!(mail.contains("Bank details changed on"));
     let html = portal(&app, &token).await.text().await.unwrap();
@@ -508,6 +508,77 @@ async fn payout_details_need_an_owner_a_step_up_and_a_valid_iban_and_are_announc
     assert!(html.contains("Bank details changed on"));
     let audit = json_of(app.call("/api/audit/list", &[], Some(&books.cookie)).await).await;
     assert!(audit.to_string().contains("settings.payout_changed"));
+
+    // The page and the PDF carry an EPC QR code ("GiroCode") for the
+    // balance; read back from the rendered PDF, field by field.
+    assert!(html.contains("portal-qr") && html.contains("<svg"));
+    let pdf = app
+        .get(&format!("/portal/d/{token}/pdf"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let balance = get(&app, &books.cookie, &sent_id).await["balance"]
+        .as_str()
+        .unwrap()
+        .parse::<rust_decimal::Decimal>()
+        .unwrap()
+        .normalize();
+    let payloads = qr_codes_in(&pdf);
+    assert_eq!(payloads.len(), 1, "{payloads:?}");
+    let fields: Vec<&str> = payloads[0].split('\n').collect();
+    assert_eq!(
+        fields,
+        [
+            "BCD",
+            "002",
+            "1",
+            "SCT",
+            "DEUTDEFF",
+            "Alpha Books GmbH",
+            "DE44500105175407324931",
+            &format!("EUR{balance}"),
+            "",
+            "",
+            &number
+        ]
+    );
+    assert!(payloads[0].len() <= 331);
+}
+
+/// Every QR code on the PDF's pages, decoded: the pages rendered at 200
+/// dpi by `pdftoppm`, read by `zbarimg` (both from Debian).
+fn qr_codes_in(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("document.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed by make tools-test");
+    assert!(rendered.success());
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "png"))
+        .collect();
+    pages.sort();
+    let output = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+        .args(&pages)
+        .output()
+        .expect("zbarimg (zbar-tools) is installed by make tools-test");
+    // One code per line of output; a payload's own line breaks are kept,
+    // so codes are told apart by their service tag.
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split("BCD\n")
+        .filter(|part| !part.is_empty())
+        .map(|part| format!("BCD\n{}", part.trim_end_matches('\n')))
+        .collect()
 }
 
 #[tokio::test]

@@ -88,8 +88,38 @@ impl<'t> Cell<'t> {
 
 /// What a page draws: a shaped line at its baseline, or a rule.
 enum Op {
-    Text { x: f32, baseline: f32, line: Line },
-    Rule { y: f32 },
+    Text {
+        x: f32,
+        baseline: f32,
+        line: Line,
+    },
+    Rule {
+        y: f32,
+    },
+    /// A QR code's dark modules (column, row), each `module` points wide,
+    /// from (`x`, `y`).
+    Modules {
+        x: f32,
+        y: f32,
+        module: f32,
+        dark: Vec<(u16, u16)>,
+    },
+}
+
+/// The EPC QR code ("GiroCode", `domain::epc`) for paying `document`'s
+/// balance: a euro invoice with something due and an IBAN in the payout
+/// details; error correction level M as EPC069-12 requires.
+pub fn epc_qr(document: &Printable) -> Option<qrcode::QrCode> {
+    let detail = &document.detail;
+    if detail.currency != "EUR" || detail.is_credit_note || detail.void_reason.is_some() {
+        return None;
+    }
+    let payload = crate::domain::epc::payload(
+        &document.payout,
+        detail.balance,
+        detail.number.as_deref().unwrap_or_default(),
+    )?;
+    qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).ok()
 }
 
 /// Pages of drawing operations, filled top to bottom; `y` is where the
@@ -209,6 +239,36 @@ impl<'a> Layout<'a> {
 
     fn space(&mut self, points: f32) {
         self.y += points;
+    }
+
+    /// `code`, `size` points square at the left margin, on one page.
+    fn qr(&mut self, code: &qrcode::QrCode, size: f32) {
+        if self.y + size > FOOTER_TOP {
+            self.new_page();
+        }
+        let width = code.width();
+        let dark = code
+            .to_colors()
+            .iter()
+            .enumerate()
+            .filter(|(_, color)| **color == qrcode::Color::Dark)
+            .filter_map(|(index, _)| {
+                Some((
+                    u16::try_from(index % width).ok()?,
+                    u16::try_from(index / width).ok()?,
+                ))
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss)] // at most 177 modules
+        let module = size / width as f32;
+        let y = self.y;
+        self.push(Op::Modules {
+            x: MARGIN,
+            y,
+            module,
+            dark,
+        });
+        self.y += size;
     }
 }
 
@@ -361,6 +421,15 @@ fn lay_out(book: &FontBook, document: &Printable) -> Vec<Vec<Op>> {
             detail.number.as_deref().unwrap_or_default()
         ));
         layout.paragraph(BODY, Weight::Regular, &lines.join("\n"));
+        if let Some(code) = epc_qr(document) {
+            layout.space(BODY * 0.5);
+            layout.qr(&code, 96.0);
+            layout.paragraph(
+                FOOTER,
+                Weight::Regular,
+                "Scan with a banking app to fill in the transfer (EPC QR code).",
+            );
+        }
         if let Some(changed) = crate::domain::payout::change_notice(
             document.payout_changed_at,
             time::OffsetDateTime::now_utc(),
@@ -422,10 +491,20 @@ pub fn render(book: &FontBook, document: &Printable) -> Result<Vec<u8>, AppError
             }
         };
         let mut rules = Vec::new();
+        let mut modules = PathBuilder::new();
         for op in ops {
             match op {
                 Op::Text { x, baseline, line } => draw(x, baseline, &line),
                 Op::Rule { y } => rules.push(y),
+                Op::Modules { x, y, module, dark } => {
+                    for (column, row) in dark {
+                        let left = x + f32::from(column) * module;
+                        let top = y + f32::from(row) * module;
+                        if let Some(rect) = Rect::from_xywh(left, top, module, module) {
+                            modules.push_rect(rect);
+                        }
+                    }
+                }
             }
         }
         draw(
@@ -439,6 +518,9 @@ pub fn render(book: &FontBook, document: &Printable) -> Result<Vec<u8>, AppError
             Weight::Regular,
         );
         draw(RIGHT - numbering.width, PAGE_HEIGHT - 28.0, &numbering);
+        if let Some(path) = modules.finish() {
+            surface.draw_path(&path);
+        }
         for y in rules {
             let mut path = PathBuilder::new();
             if let Some(rect) = Rect::from_xywh(MARGIN, y, FULL, 0.6) {
