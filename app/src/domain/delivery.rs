@@ -101,7 +101,9 @@ pub fn fill(template: &str, facts: &MailFacts<'_>) -> String {
 
 /// Checks an organization's template: at most `max` characters, no
 /// placeholder other than [`PLACEHOLDERS`], a subject on one line, and no
-/// line starting with dashes (the service's separator).
+/// line drawing a rule nor the words "invoicing service" (the service's
+/// separator). Line breaks of every kind become `\n` and invisible
+/// characters are dropped (the answer is the text as stored).
 ///
 /// # Errors
 /// `field`: too long, an unknown `{placeholder}`, or a line break in a subject.
@@ -111,7 +113,24 @@ pub fn check_template(
     max: usize,
     single_line: bool,
 ) -> Result<String, FieldError> {
-    let template = template.trim();
+    // Every kind of line break read as one, and characters nobody sees
+    // dropped: what is checked is what the customer will read.
+    let normalized: String = template
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| {
+            if matches!(
+                c,
+                '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            ) {
+                '\n'
+            } else {
+                c
+            }
+        })
+        .filter(|c| !super::payout::is_invisible(*c))
+        .collect();
+    let template = normalized.trim();
     if template.chars().count() > max {
         return Err(FieldError::new(
             field,
@@ -122,14 +141,32 @@ pub fn check_template(
         return Err(FieldError::new(field, "Keep the subject on one line."));
     }
     // The service's own part of a mail starts after a line of dashes: the
-    // organization's text may not draw one and pass for the service.
-    if template
-        .lines()
-        .any(|line| line.trim_start().starts_with("---"))
-    {
+    // organization's text may not draw a rule of any kind, nor use the
+    // service's words, and pass for the service.
+    let rule_like = |c: char| {
+        matches!(c, '-' | '_' | '=' | '~' | '*' | '#' | '+' | '.' | '·' | '•')
+            || ('\u{2010}'..='\u{2015}').contains(&c)
+            || ('\u{2500}'..='\u{257F}').contains(&c)
+            || matches!(
+                c,
+                '\u{2212}'
+                    | '\u{2E3A}'
+                    | '\u{2E3B}'
+                    | '\u{FE58}'
+                    | '\u{FE63}'
+                    | '\u{FF0D}'
+                    | '\u{FF3F}'
+                    | '\u{FF1D}'
+            )
+    };
+    let draws_a_rule = template.lines().any(|line| {
+        let mut visible = line.chars().filter(|c| !c.is_whitespace());
+        matches!((visible.next(), visible.next()), (Some(a), Some(b)) if rule_like(a) && rule_like(b))
+    });
+    if draws_a_rule || template.to_lowercase().contains("invoicing service") {
         return Err(FieldError::new(
             field,
-            "Lines starting with dashes are kept for the service's own text.",
+            "Lines starting with dashes or other rules, and the words \"invoicing service\", are kept for the service's own text.",
         ));
     }
     let mut rest = template;
@@ -244,6 +281,31 @@ impl ReportReason {
 mod tests {
     use super::*;
     use time::macros::{date, datetime};
+
+    #[test]
+    fn no_template_can_forge_the_services_separator() {
+        for forged in [
+            "Hi\n---- Sent for Acme by its invoicing service ----",
+            "Hi\n\u{200B}----",
+            "Hi\r---- x",
+            "Hi\u{2028}—— x",
+            "Hi\n- - - x",
+            "Hi\n════",
+            "Hi\n____",
+            "Hi\n====",
+            "Sent by our Invoicing Service",
+        ] {
+            assert!(
+                check_template("message", forged, 4000, false).is_err(),
+                "{forged:?}"
+            );
+        }
+        assert_eq!(
+            check_template("message", "Hello\r\nthere\u{200B}", 4000, false).unwrap(),
+            "Hello\nthere"
+        );
+        assert!(check_template("message", "- one item\nThanks", 4000, false).is_ok());
+    }
 
     #[test]
     fn recipients_are_checked_deduplicated_and_bounded() {

@@ -169,37 +169,89 @@ fn normalize_bic(bic: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Every valid IBAN written in `text` (in either case, its groups joined
-/// or separated by single spaces, hyphens or dots), in electronic format,
-/// in order. Only readings that pass the country's length and the check
-/// digits count, so an IBAN glued to other letters is still found.
+/// Invisible format characters (zero-width spaces and joiners, soft
+/// hyphen, word joiner, byte order mark, bidirectional controls): a reader
+/// never sees them, so a check must not either.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// `c` as the Latin capital letter or ASCII digit it looks like: NFKC has
+/// already folded full-width and mathematical forms; this adds the
+/// Cyrillic and Greek capitals that are drawn like Latin ones and the
+/// common non-Latin decimal digits.
+fn as_latin(c: char) -> char {
+    let digit = |zero: u32| char::from_digit(u32::from(c) - zero, 10).unwrap_or(c);
+    match c {
+        '\u{0660}'..='\u{0669}' => digit(0x0660),
+        '\u{06F0}'..='\u{06F9}' => digit(0x06F0),
+        '\u{0966}'..='\u{096F}' => digit(0x0966),
+        '\u{09E6}'..='\u{09EF}' => digit(0x09E6),
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        other => other,
+    }
+}
+
+/// Every valid IBAN written in `text`, in electronic format, in order:
+/// however it is written for a human to read it. The text is folded first
+/// (NFKC, upper case, look-alike Cyrillic and Greek capitals and
+/// non-Latin digits to ASCII, invisible characters dropped); then any run
+/// of up to three other characters (spaces of any kind, line breaks,
+/// punctuation) separates groups. Only readings that pass the country's
+/// length, its account structure and the check digits count, so joining
+/// across words rarely finds one that is not there.
 pub fn ibans_in(text: &str) -> Vec<String> {
-    let upper: Vec<char> = text.to_uppercase().chars().collect();
+    use unicode_normalization::UnicodeNormalization;
+    // Letters and digits, each with whether a gap (a short separator run)
+    // or a break (a long one) came before it.
+    let mut symbols: Vec<(char, bool)> = Vec::new();
+    let mut run = 0_usize;
+    for c in text.nfkc().filter(|c| !is_invisible(*c)) {
+        let c = as_latin(c.to_uppercase().next().unwrap_or(c));
+        if c.is_ascii_alphanumeric() {
+            symbols.push((c, run > 3));
+            run = 0;
+        } else {
+            run += 1;
+        }
+    }
     let mut found = Vec::new();
-    for start in 0..upper.len() {
-        let starts_like_iban = upper.len() >= start + 4
-            && upper[start].is_ascii_uppercase()
-            && upper[start + 1].is_ascii_uppercase()
-            && upper[start + 2].is_ascii_digit()
-            && upper[start + 3].is_ascii_digit();
+    for start in 0..symbols.len() {
+        let starts_like_iban = symbols.len() >= start + 4
+            && symbols[start].0.is_ascii_uppercase()
+            && symbols[start + 1].0.is_ascii_uppercase()
+            && symbols[start + 2].0.is_ascii_digit()
+            && symbols[start + 3].0.is_ascii_digit();
         if !starts_like_iban {
             continue;
         }
-        // Up to 34 letters and digits, single separators between them.
         let mut compact = String::new();
         let mut candidates = Vec::new();
-        let mut previous_space = false;
-        for &c in &upper[start..] {
-            if c.is_ascii_alphanumeric() {
-                compact.push(c);
-                previous_space = false;
-                candidates.push(compact.clone());
-                if compact.len() == 34 {
-                    break;
-                }
-            } else if matches!(c, ' ' | '-' | '.') && !previous_space {
-                previous_space = true;
-            } else {
+        for (index, (c, broken)) in symbols[start..].iter().enumerate() {
+            if index > 0 && *broken {
+                break;
+            }
+            compact.push(*c);
+            candidates.push(compact.clone());
+            if compact.len() == 34 {
                 break;
             }
         }
@@ -237,6 +289,19 @@ pub fn check_free_text(
         ));
     }
     Ok(())
+}
+
+/// [`check_free_text`] on each `(field, text)`.
+///
+/// # Errors
+/// The first field that names another IBAN.
+pub fn check_all_free_text<'a>(
+    texts: impl IntoIterator<Item = (&'static str, &'a str)>,
+    payout_iban: &str,
+) -> Result<(), FieldError> {
+    texts
+        .into_iter()
+        .try_for_each(|(field, text)| check_free_text(field, text, payout_iban))
 }
 
 /// The date to announce on documents when the details changed at
@@ -355,6 +420,29 @@ mod tests {
             ibans_in("DE89 3704 0044 0532 0130 01").is_empty(),
             "bad check digits"
         );
+    }
+
+    #[test]
+    fn look_alikes_invisible_characters_and_odd_separators_hide_nothing() {
+        let foreign = "DE44500105175407324931";
+        for written in [
+            "DE44\u{00A0}5001\u{00A0}0517\u{00A0}5407\u{00A0}3249\u{00A0}31",
+            "DE44\u{202F}5001\u{2009}0517 5407 3249 31",
+            "DE44  5001\t0517\n5407 / 3249_31",
+            "DE 44 50 01 05 17 54 07 32 49 31",
+            "DE44\u{200B}5001\u{00AD}05175407324931",
+            "ＤＥ４４５００１０５１７５４０７３２４９３１",
+            "D\u{0415}44 5001 0517 5407 3249 31",
+            "DE٤٤ 5001 0517 5407 3249 31",
+            "DE44, 5001: 0517+5407. 3249 31",
+        ] {
+            assert_eq!(ibans_in(written), [foreign], "{written:?}");
+        }
+        assert!(
+            ibans_in("DE44 5001 0517 ... the rest is 5407 3249 31").is_empty(),
+            "a long gap breaks the number"
+        );
+        assert!(ibans_in("VAT DE123456789, order 2026-0042, PO 77/1").is_empty());
     }
 
     #[test]

@@ -248,7 +248,11 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(storage_key(id))
+        // `Session::cycle_id` deletes the old id at once; a row `take_row`
+        // retired stays until `create` writes its successor (see there).
+        session::Entity::delete_many()
+            .filter(session::Column::Id.eq(storage_key(id)))
+            .filter(session::Column::ExpiresAt.ne(0_i64))
             .exec(&self.db)
             .await
             .map_err(backend)?;

@@ -639,6 +639,41 @@ async fn no_message_template_or_note_can_name_another_bank_account() {
     assert_eq!(note.status(), 422);
     assert_eq!(json_of(note).await["Invalid"]["field"], "notes");
 
+    // Nor the lines, the customer's details or the seller's, however the
+    // number is written (no-break spaces here).
+    let hidden = "Pay DE44\u{00A0}5001\u{00A0}0517\u{00A0}5407\u{00A0}3249\u{00A0}31";
+    let mut form = crate::invoicing::form(&books, crate::invoicing::two_lines(&books));
+    form["lines"][0]["description"] = json!(hidden);
+    let line = crate::invoicing::save(&app, &books, None, &form).await;
+    assert_eq!(json_of(line).await["Invalid"]["field"], "lines");
+    let customer = app
+        .call(
+            "/api/customers/save",
+            &[
+                ("id", &books.customer),
+                ("name", "Ωmega Trading GmbH"),
+                ("emails", "ap@omega.example"),
+                ("address", hidden),
+                ("currency", "EUR"),
+                ("payment_terms_days", "14"),
+            ],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(json_of(customer).await["Invalid"]["field"], "address");
+    let seller = app
+        .call(
+            "/api/organization/save_billing",
+            &[
+                ("address", hidden),
+                ("invoice_number_format", "INV-{YYYY}-{0000}"),
+                ("credit_note_number_format", "CN-{YYYY}-{0000}"),
+            ],
+            Some(&books.cookie),
+        )
+        .await;
+    assert_eq!(json_of(seller).await["Invalid"]["field"], "address");
+
     // A new message reaches the owners at once.
     let before = app.mail_to(&owner_email).len();
     assert_eq!(delivery("Hello from Alpha.").await.status(), 200);

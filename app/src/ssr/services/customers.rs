@@ -160,7 +160,17 @@ pub async fn save(
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
     let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
+    let settings = audit::lock(&txn, scope.organization_id).await?;
+    // Printed on every document of the customer: no bank account but the
+    // payout account (`domain::payout::check_free_text`).
+    crate::domain::payout::check_all_free_text(
+        [
+            ("name", details.name.as_str()),
+            ("address", details.address.as_str()),
+            ("tax_id", details.tax_id.as_str()),
+        ],
+        &settings.bank_iban,
+    )?;
     let (id, change) = match id {
         Some(id) => {
             let existing = find(&txn, scope.tenant(), id).await?;

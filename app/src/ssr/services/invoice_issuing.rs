@@ -196,11 +196,6 @@ pub async fn issue(
             "This document was already issued.".into(),
         ));
     }
-    // Saved before the payout account changed, notes may name the old one:
-    // what is sealed names no account but the current payout account.
-    for (field, text) in [("notes", &draft.notes), ("terms", &draft.terms)] {
-        crate::domain::payout::check_free_text(field, text, &settings.bank_iban)?;
-    }
     let is_credit_note = draft.kind == KIND_CREDIT_NOTE;
     let credited = match draft.credited_invoice_id {
         Some(invoice_id) => {
@@ -282,6 +277,27 @@ pub async fn issue(
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
     let lines = lines_of(&txn, id).await?;
+    // What is sealed names no bank account but the current payout account:
+    // not in the notes (saved, perhaps, before the account changed), the
+    // lines, the customer's details nor the seller's.
+    crate::domain::payout::check_all_free_text(
+        [
+            ("notes", draft.notes.as_str()),
+            ("terms", draft.terms.as_str()),
+            ("customer_name", customer.name.as_str()),
+            ("customer_address", customer.address.as_str()),
+            ("customer_tax_id", customer.tax_id.as_str()),
+            ("address", settings.address.as_str()),
+            ("tax_id", settings.tax_id.as_str()),
+        ]
+        .into_iter()
+        .chain(
+            lines
+                .iter()
+                .map(|line| ("lines", line.description.as_str())),
+        ),
+        &settings.bank_iban,
+    )?;
     let mut issued = draft.clone();
     issued.number = Some(number.clone());
     issued.issue_date = issue_date;

@@ -361,8 +361,20 @@ pub async fn save_draft(
         today: scope.today(now),
     };
     let prepared = prepare(&txn, scope.tenant(), form, &rules).await?;
-    crate::domain::payout::check_free_text("notes", &prepared.notes, &settings.bank_iban)?;
-    crate::domain::payout::check_free_text("terms", &prepared.terms, &settings.bank_iban)?;
+    crate::domain::payout::check_all_free_text(
+        [
+            ("notes", prepared.notes.as_str()),
+            ("terms", prepared.terms.as_str()),
+        ]
+        .into_iter()
+        .chain(
+            prepared
+                .lines
+                .iter()
+                .map(|(line, _)| ("lines", line.description.as_str())),
+        ),
+        &settings.bank_iban,
+    )?;
     let (id, action) = match existing {
         Some(existing) => {
             let id = existing.id;

@@ -115,6 +115,12 @@ pub async fn save_billing(
     organization_of(state, member).await?;
     let txn = state.db.begin().await.map_err(internal)?;
     let settings = audit::lock(&txn, member.caller.organization_id).await?;
+    // The seller's block of every document: no bank account but the payout
+    // account, which only an owner changes after a step-up.
+    crate::domain::payout::check_all_free_text(
+        [("address", new.address), ("tax_id", new.tax_id)],
+        &settings.bank_iban,
+    )?;
     let tax_rounding = match new.tax_rounding {
         Some(method) => method,
         None => tax_rounding_of(&settings.tax_rounding)?,
