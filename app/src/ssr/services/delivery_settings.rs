@@ -11,8 +11,7 @@ use crate::ssr::AppState;
 use crate::ssr::entities::billing_settings;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
-use crate::ssr::services::mail_queue::{self, Queued};
-use crate::ssr::services::reports::owner_emails;
+use crate::ssr::services::reports::{OwnerNotice, mail_owners};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use time::OffsetDateTime;
 
@@ -102,30 +101,12 @@ pub async fn save(
             },
             url = state.settings.public_url,
         );
-        for owner in owner_emails(&txn, scope.organization_id).await? {
-            let Ok(message) = state.mailer.compose(
-                &owner,
-                "Your customers' document mail was changed",
-                body.clone(),
-                None,
-            ) else {
-                continue;
-            };
-            mail_queue::enqueue(
-                &txn,
-                &state.secrets,
-                Queued {
-                    organization_id: Some(scope.organization_id),
-                    invoice_id: None,
-                    portal_link_id: None,
-                    recipient: owner,
-                    kind: "delivery_changed",
-                    message,
-                },
-                now,
-            )
-            .await?;
-        }
+        let notice = OwnerNotice {
+            subject: "Your customers' document mail was changed",
+            body,
+            kind: "delivery_changed",
+        };
+        mail_owners(&txn, state, scope.organization_id, notice, now).await?;
     }
     txn.commit().await.map_err(internal)?;
     state.mail_queue.wake();

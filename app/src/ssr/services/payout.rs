@@ -10,8 +10,7 @@ use crate::ssr::access::Member;
 use crate::ssr::entities::billing_settings;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
-use crate::ssr::services::mail_queue::{self, Queued};
-use crate::ssr::services::reports::owner_emails;
+use crate::ssr::services::reports::{OwnerNotice, mail_owners};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -113,30 +112,13 @@ pub async fn save(
         date = now.date(),
         url = state.settings.public_url,
     );
-    for owner in owner_emails(&txn, scope.organization_id).await? {
-        let Ok(message) = state.mailer.compose(
-            &owner,
-            &format!("Bank details of {organization} changed"),
-            body.clone(),
-            None,
-        ) else {
-            continue;
-        };
-        mail_queue::enqueue(
-            &txn,
-            &state.secrets,
-            Queued {
-                organization_id: Some(scope.organization_id),
-                invoice_id: None,
-                portal_link_id: None,
-                recipient: owner,
-                kind: "payout_changed",
-                message,
-            },
-            now,
-        )
-        .await?;
-    }
+    let subject = format!("Bank details of {organization} changed");
+    let notice = OwnerNotice {
+        subject: &subject,
+        body,
+        kind: "payout_changed",
+    };
+    mail_owners(&txn, state, scope.organization_id, notice, now).await?;
     txn.commit().await.map_err(internal)?;
     state.mail_queue.wake();
     Ok(true)

@@ -109,6 +109,48 @@ pub(crate) async fn owner_emails(
         .collect())
 }
 
+/// An owners' notice: what it says and which kind of mail it is.
+pub(crate) struct OwnerNotice<'a> {
+    pub subject: &'a str,
+    pub body: String,
+    /// `outgoing_mail.kind`: `payout_changed`, `delivery_changed`, …
+    pub kind: &'static str,
+}
+
+/// Queues `notice` to every owner of `organization_id`, inside the
+/// caller's transaction (the caller wakes the queue after committing).
+pub(crate) async fn mail_owners(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    organization_id: Uuid,
+    notice: OwnerNotice<'_>,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    for owner in owner_emails(txn, organization_id).await? {
+        let Ok(message) = state
+            .mailer
+            .compose(&owner, notice.subject, notice.body.clone(), None)
+        else {
+            continue;
+        };
+        mail_queue::enqueue(
+            txn,
+            &state.secrets,
+            Queued {
+                organization_id: Some(organization_id),
+                invoice_id: None,
+                portal_link_id: None,
+                recipient: owner,
+                kind: notice.kind,
+                message,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Stores a report and mails the owners and the security contact; answers
 /// its id. Past the client's hourly budget the report is refused.
 ///
