@@ -76,6 +76,7 @@ pub async fn save(
     let settings = audit::lock(&txn, scope.organization_id).await?;
     let before = of(&settings);
     if before == *details {
+        txn.rollback().await.map_err(internal)?;
         return Ok(false);
     }
     let summary = format!("from {} to {}", summary_of(&before), summary_of(details));

@@ -191,7 +191,8 @@ pub(crate) async fn record_at_most_hourly(
     let txn = db.begin().await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     if recorded_recently(&txn, change.object_id, actor_id, change.action, now).await? {
-        return Ok(());
+        // Nothing written: end the transaction now, releasing the lock.
+        return txn.rollback().await.map_err(internal);
     }
     if let Some(link) = link {
         portal_link::Entity::update_many()

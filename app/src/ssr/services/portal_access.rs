@@ -263,6 +263,7 @@ pub async fn verify(
     // Under the lock every customer edit takes: an address removed before
     // this commit opens nothing.
     if claimed.rows_affected != 1 || !address_on_file(&txn, row.customer_id, &row.email).await? {
+        txn.rollback().await.map_err(internal)?;
         return Err(spent());
     }
     portal_session::ActiveModel {
