@@ -14,6 +14,7 @@ mod helpers;
 mod invoicing;
 mod invoicing_records;
 mod passkeys;
+mod payout;
 mod permission_matrix;
 mod portal;
 mod probes;
