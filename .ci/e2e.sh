@@ -39,7 +39,11 @@ status=0
 (cd end2end && LEDGERLOCK_E2E_URL="http://localhost:$port" LEDGERLOCK_E2E_OUTBOX="$data/outbox" \
   npm test --silent) || status=$?
 if [ "$status" != 0 ]; then
-  echo "e2e: server log follows" >&2
+  # Every warning and error of the run (a failing test may be long past the
+  # last lines), then the last lines.
+  echo "e2e: the server's warnings and errors during the run" >&2
+  grep -E 'WARN|ERROR' "$log" >&2 || echo "(none)" >&2
+  echo "e2e: the server log's last 50 lines" >&2
   tail -n 50 "$log" >&2
 fi
 exit "$status"
