@@ -1,4 +1,5 @@
 // Shared helpers: one Chromium, a fresh context per test, and the app's URL.
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = process.env.LEDGERLOCK_E2E_URL ?? 'http://localhost:3100';
@@ -45,8 +46,11 @@ export async function openPage(browser, options = {}) {
     problems.push(`pageerror: ${error.message}`);
     unexpected.push(`pageerror: ${error.message}`);
   });
+  const trace = traceRequests(page);
+  openPages.add({ page, trace, problems });
   const close = context.close.bind(context);
   context.close = async (...args) => {
+    for (const open of openPages) if (open.page === page) openPages.delete(open);
     await close(...args);
     if (unexpected.length > 0) {
       throw new Error(`the browser console was not clean:\n${unexpected.join('\n')}`);
@@ -54,6 +58,56 @@ export async function openPage(browser, options = {}) {
   };
   return { context, page, problems };
 }
+
+/** Pages whose test has not closed them yet: after a test, only a failed one's. */
+const openPages = new Set();
+
+/** The page's requests: their method, path, status and time, and those still unanswered. */
+function traceRequests(page) {
+  const started = Date.now();
+  const events = [];
+  const pending = new Map();
+  const path = (request) => (request.url?.() ?? '').replace(/^https?:\/\/[^/]+/, '');
+  const at = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  page.on('request', (request) => pending.set(request, at()));
+  page.on('requestfinished', async (request) => {
+    pending.delete(request);
+    const response = await request.response().catch(() => null);
+    events.push(`${at()} ${request.method()} ${path(request)} -> ${response?.status() ?? '?'}`);
+  });
+  page.on('requestfailed', (request) => {
+    pending.delete(request);
+    events.push(`${at()} ${request.method()} ${path(request)} failed: ${request.failure()?.errorText}`);
+  });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) events.push(`${at()} navigated to ${frame.url()}`);
+  });
+  return { events, pending, path };
+}
+
+// A failed test leaves its page open: say where it stood, so an intermittent
+// failure can be read from one run's output (CI keeps nothing else).
+afterEach(async () => {
+  for (const { page, trace, problems } of openPages) {
+    const lines = [`the page of the failed test: ${page.url()}`];
+    try {
+      const state = await page.evaluate(() => ({
+        hydrated: document.body?.dataset.hydrated ?? 'no',
+        text: document.body?.innerText ?? '',
+      }));
+      lines.push(`hydrated: ${state.hydrated}`, `text: ${state.text.replace(/\s+/g, ' ').slice(0, 1500)}`);
+    } catch (error) {
+      lines.push(`(the page could not be read: ${error.message})`);
+    }
+    lines.push('requests:', ...trace.events.slice(-40).map((event) => `  ${event}`));
+    for (const [request, since] of trace.pending) {
+      lines.push(`  unanswered since ${since}: ${request.method()} ${trace.path(request)}`);
+    }
+    if (problems.length > 0) lines.push('console:', ...problems.map((problem) => `  ${problem}`));
+    console.error(lines.join('\n'));
+  }
+  openPages.clear();
+});
 
 /** How long a page of the release build may take to hydrate. */
 export const HYDRATION_TIMEOUT_MS = 10_000;
