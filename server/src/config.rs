@@ -6,6 +6,7 @@ use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use ledgerlock_app::ssr::stripe::StripeEndpoints;
 use url::Url;
 
 /// One setting was wrong; the message names it as the user would set it.
@@ -61,6 +62,10 @@ pub struct Config {
     pub security_contact: Option<String>,
     /// Fonts the operator adds to the front of the PDF fonts' fallback chain.
     pub font_dir: Option<PathBuf>,
+    /// Stripe's API and Stripe.js (`LEDGERLOCK_STRIPE_API_URL`,
+    /// `LEDGERLOCK_STRIPE_JS_URL`): Stripe's own unless the tests point
+    /// them at an emulator.
+    pub stripe: StripeEndpoints,
     /// The time of billing: the system clock; integration tests put a
     /// fixed one here (there is no setting for it).
     pub clock: Clock,
@@ -92,6 +97,8 @@ struct FileSettings {
     secret_key_file: Option<String>,
     font_dir: Option<String>,
     security_contact: Option<String>,
+    stripe_api_url: Option<String>,
+    stripe_js_url: Option<String>,
 }
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -222,7 +229,25 @@ impl Config {
             })
             .transpose()?;
 
+        let stripe_url = |name: &'static str, from_file: Option<String>, default: String| {
+            let text = pick(name, from_file).unwrap_or(default);
+            match Url::parse(&text) {
+                Ok(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => {
+                    Ok(text.trim_end_matches('/').to_owned())
+                }
+                _ => Err(ConfigError::new(name, format!("{text:?} is not an http(s) URL"))),
+            }
+        };
+        let defaults_stripe = StripeEndpoints::default();
+        let stripe = StripeEndpoints {
+            api: stripe_url("LEDGERLOCK_STRIPE_API_URL", file.stripe_api_url, defaults_stripe.api)?,
+            // Stripe.js is loaded by this exact URL (with its slash).
+            js: stripe_url("LEDGERLOCK_STRIPE_JS_URL", file.stripe_js_url, defaults_stripe.js)
+                .map(|url| format!("{url}/"))?,
+        };
+
         Ok(Self {
+            stripe,
             addr,
             database_url,
             data_dir,

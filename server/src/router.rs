@@ -10,7 +10,7 @@ use http::header::{CACHE_CONTROL, HeaderValue};
 use http::{HeaderName, Request};
 use ledgerlock_app::ssr::AppState;
 use ledgerlock_app::ssr::errors::REQUEST_ID_HEADER;
-use ledgerlock_app::ssr::{portal_pages, portal_session_pages};
+use ledgerlock_app::ssr::{card_payment_pages, portal_pages, portal_session_pages};
 use ledgerlock_app::{App, shell};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -101,6 +101,17 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .route("/portal/d/{token}", get(portal_pages::document))
         .route("/portal/d/{token}/pdf", get(portal_pages::pdf))
         .route("/portal/d/{token}/renew", post(portal_pages::renew))
+        .route("/portal/d/{token}/pay", get(card_payment_pages::pay_page))
+        .route("/portal/d/{token}/pay/start", post(card_payment_pages::start))
+        .route(
+            "/portal/d/{token}/pay/confirm",
+            post(card_payment_pages::confirm),
+        )
+        .route(
+            "/portal/d/{token}/pay/status",
+            get(card_payment_pages::status),
+        )
+        .route("/webhooks/stripe", post(card_payment_pages::webhook))
         .route("/portal/code", post(portal_session_pages::request_code))
         .route(
             "/portal/code/verify",

@@ -137,6 +137,7 @@ impl Application {
             clock: config.clock.clone(),
             fonts: Arc::new(fonts),
             mail_queue: QueueSignal::default(),
+            stripe: ledgerlock_app::ssr::stripe::StripeApi::new(config.stripe.clone()),
         };
         // Queued mail is sent from here on, including what a previous run
         // left in the queue.

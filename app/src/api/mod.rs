@@ -18,6 +18,7 @@ pub mod delivery_settings;
 pub mod invitations;
 pub mod invoices;
 pub mod organization;
+pub mod payment_settings;
 pub mod passkeys;
 pub mod products;
 pub mod second_factor;

@@ -3,6 +3,7 @@
 //! Everything in this module also compiles to WebAssembly, so the browser can
 //! apply exactly the rules the server will enforce (and show the same messages).
 
+pub mod card_payment;
 pub mod customer;
 pub mod delivery;
 mod email;

@@ -16,6 +16,7 @@ pub mod landing;
 pub mod not_found;
 pub mod organization;
 pub mod organization_delivery;
+pub mod organization_payments;
 pub mod products;
 pub mod reset_password;
 pub mod roles;

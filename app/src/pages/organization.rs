@@ -6,6 +6,7 @@ use crate::components::confirm_identity::{ConfirmIdentity, needs_confirmation, o
 use crate::components::form::FormAlert;
 use crate::domain::invoice::TaxRounding;
 use crate::pages::organization_delivery::{DeliverySection, PayoutSection, ReportsSection};
+use crate::pages::organization_payments::PaymentsSection;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -49,6 +50,7 @@ pub fn OrganizationPage() -> impl IntoView {
         <ReportsSection />
         <BillingSection />
         <PayoutSection />
+        <PaymentsSection />
         <DeliverySection />
         <TimeZoneSection />
     }

@@ -11,7 +11,8 @@ use crate::components::time::format_utc;
 use crate::error::AppError;
 use leptos::prelude::*;
 
-fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
+/// A field's error under its input, when the last answer names it.
+pub(crate) fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
     move || {
         error
             .get()

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod auth;
 pub mod calendar;
+pub mod card_payment_pages;
 pub mod client;
 pub mod clock;
 pub mod crypto;
@@ -22,6 +23,7 @@ pub mod request;
 pub mod services;
 pub mod session_store;
 pub mod state;
+pub mod stripe;
 pub mod sums;
 pub mod tokens;
 

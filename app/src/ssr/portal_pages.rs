@@ -17,6 +17,7 @@ use crate::ssr::errors::REQUEST_ID_HEADER;
 use crate::ssr::portal_session_pages;
 use crate::ssr::services::delivery::document_word;
 use crate::ssr::services::invoice_views::Printable;
+use crate::ssr::services::payment_provider;
 use crate::ssr::services::portal::{self, Opened, Visit};
 use crate::ssr::services::reports::{self, NewReport};
 use axum::Form;
@@ -209,7 +210,7 @@ fn epc_qr_svg(printable: &Printable) -> Option<String> {
 
 /// The "Paying" section: the payout details, and for 14 days after they
 /// changed a warning saying so (the defence against payment redirection).
-fn paying(printable: &Printable, now: time::OffsetDateTime) -> String {
+fn paying(printable: &Printable, now: time::OffsetDateTime, pay_url: Option<&str>) -> String {
     let detail = &printable.detail;
     let seller = escape(&printable.seller.name);
     let mut html = String::from("<section class=\"portal-pay\" id=\"pay\"><h2>Paying</h2>");
@@ -249,15 +250,28 @@ fn paying(printable: &Printable, now: time::OffsetDateTime) -> String {
             );
         }
     }
-    // Online payment (issue 15) goes here.
-    html.push_str(
-        "<p class=\"hint\">Online payment is not offered for this document.</p></section>",
-    );
+    match pay_url {
+        Some(url) if !detail.is_credit_note && detail.balance > rust_decimal::Decimal::ZERO => {
+            let _ = write!(
+                html,
+                "<p class=\"portal-actions\"><a class=\"button\" href=\"{url}\">Pay by card</a></p>"
+            );
+        }
+        _ => html.push_str("<p class=\"hint\">Card payment is not offered for this document.</p>"),
+    }
+    html.push_str("</section>");
     html
 }
 
 /// The document's page: what was issued, its status and its proof.
-pub fn document_page(state: &AppState, through: &Through<'_>, printable: &Printable) -> Response {
+/// `card` says whether the organization takes card payments (then a
+/// link's page offers "Pay by card").
+pub fn document_page(
+    state: &AppState,
+    through: &Through<'_>,
+    printable: &Printable,
+    card: bool,
+) -> Response {
     let detail = &printable.detail;
     let money = |amount| escape(&format_money(&detail.currency, amount));
     let seal = detail.seal_hash.as_deref().unwrap_or_default();
@@ -372,7 +386,11 @@ pub fn document_page(state: &AppState, through: &Through<'_>, printable: &Printa
             escape(&printable.seller.address)
         );
     }
-    body.push_str(&paying(printable, state.clock.now()));
+    let pay_url = match through {
+        Through::Link { token, .. } if card => Some(format!("/portal/d/{}/pay", escape(token))),
+        _ => None,
+    };
+    body.push_str(&paying(printable, state.clock.now(), pay_url.as_deref()));
     let _ = write!(
         body,
         "<p class=\"portal-actions\"><a class=\"button\" href=\"{pdf}\">Download the PDF</a></p>\
@@ -425,7 +443,7 @@ async fn open_document(
     action: &'static str,
     headers: &HeaderMap,
     client: Option<&ClientInfo>,
-) -> Result<(Box<Printable>, bool), Response> {
+) -> Result<(Box<Printable>, bool, uuid::Uuid), Response> {
     let (ip, request_id) = visit_of(headers, client);
     let visit = Visit {
         request_id,
@@ -445,7 +463,7 @@ async fn open_document(
                     &link.email,
                 )
             });
-            Ok((printable, covered))
+            Ok((printable, covered, link.organization_id))
         }
         Ok(Opened::Expired { organization }) => Err(expired(state, token, &organization)),
         Ok(Opened::NeedsCode { organization }) => Err(needs_code(state, token, &organization)),
@@ -464,12 +482,15 @@ pub async fn document(
 ) -> Response {
     let client = client.as_ref().map(|info| &info.0);
     match open_document(&state, &token, "document.viewed", &headers, client).await {
-        Ok((printable, session)) => {
+        Ok((printable, session, organization_id)) => {
             let through = Through::Link {
                 token: &token,
                 session,
             };
-            document_page(&state, &through, &printable)
+            let card = payment_provider::takes_cards(&state.db, organization_id)
+                .await
+                .unwrap_or(false);
+            document_page(&state, &through, &printable, card)
         }
         Err(page) => page,
     }
@@ -484,7 +505,7 @@ pub async fn pdf(
 ) -> Response {
     let client = client.as_ref().map(|info| &info.0);
     match open_document(&state, &token, "document.downloaded", &headers, client).await {
-        Ok((printable, _)) => crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
+        Ok((printable, _, _)) => crate::ssr::pdf::attachment(state.fonts.clone(), *printable)
             .await
             .unwrap_or_else(|| trouble(&state)),
         Err(page) => page,

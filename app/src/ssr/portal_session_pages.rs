@@ -429,7 +429,7 @@ pub async fn document(
 ) -> Response {
     let client = client.as_ref().map(|info| &info.0);
     match session_document(&state, &headers, client, &id, "document.viewed").await {
-        Ok((id, printable)) => document_page(&state, &Through::Session { id }, &printable),
+        Ok((id, printable)) => document_page(&state, &Through::Session { id }, &printable, false),
         Err(page) => page,
     }
 }

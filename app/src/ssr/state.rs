@@ -26,6 +26,8 @@ pub struct AppState {
     pub fonts: Arc<super::pdf::fonts::FontBook>,
     /// Wakes the sender of queued mail (see [`super::services::mail_queue`]).
     pub mail_queue: super::services::mail_queue::QueueSignal,
+    /// Stripe's API, for card payments (see [`super::stripe`]).
+    pub stripe: super::stripe::StripeApi,
 }
 
 /// Settings the application layer needs (the server owns the rest).

@@ -3,6 +3,7 @@
 
 pub mod audit_event;
 pub mod billing_settings;
+pub mod card_payment;
 pub mod customer;
 pub mod email_verification;
 pub mod ended_session;
@@ -18,6 +19,7 @@ pub mod outgoing_mail;
 pub mod passkey;
 pub mod password_reset;
 pub mod payment;
+pub mod payment_provider;
 pub mod portal_code;
 pub mod portal_link;
 pub mod portal_session;
@@ -26,6 +28,7 @@ pub mod recovery_code;
 pub mod role;
 pub mod security_event;
 pub mod session;
+pub mod stripe_event;
 pub mod suspicious_report;
 pub mod tax_rate;
 pub mod totp_factor;

@@ -13,6 +13,7 @@ mod m20261130_000008_account_guards;
 mod m20261130_000009_calendar_and_rounding;
 mod m20261130_000010_delivery;
 mod m20261130_000011_portal_access;
+mod m20261130_000012_card_payments;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_calendar_and_rounding::Migration),
             Box::new(m20261130_000010_delivery::Migration),
             Box::new(m20261130_000011_portal_access::Migration),
+            Box::new(m20261130_000012_card_payments::Migration),
         ]
     }
 }

@@ -27,6 +27,8 @@ pub enum Actor {
     User(Uuid),
     Customer(Uuid),
     System,
+    /// Stripe's webhook: card payments and their refunds (issue 15).
+    Stripe,
 }
 
 impl Actor {
@@ -35,13 +37,14 @@ impl Actor {
             Self::User(_) => "user",
             Self::Customer(_) => "customer",
             Self::System => "system",
+            Self::Stripe => "system: Stripe",
         }
     }
 
     fn id(self) -> Option<Uuid> {
         match self {
             Self::User(id) | Self::Customer(id) => Some(id),
-            Self::System => None,
+            Self::System | Self::Stripe => None,
         }
     }
 }

@@ -212,6 +212,56 @@ pub struct Visit<'a> {
     pub client_ip: &'a str,
 }
 
+/// The link with `token` when its document opens for a browser with
+/// portal session `session` at `now`: live, not frozen, and where the
+/// organization asks for a code, covered by the session. Otherwise the
+/// answer to give instead. Nothing is recorded.
+///
+/// # Errors
+/// Internal only.
+pub async fn access(
+    db: &DatabaseConnection,
+    token: &str,
+    session: Option<&portal_session::Model>,
+    now: OffsetDateTime,
+) -> Result<Result<LiveLink, Opened>, AppError> {
+    let Some(link) = find_link(db, token).await? else {
+        return Ok(Err(Opened::Invalid));
+    };
+    if link.revoked_at.is_some() {
+        return Ok(Err(Opened::Invalid));
+    }
+    let Some(document) = invoice_entity::Entity::find_by_id(link.invoice_id)
+        .one(db)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(Err(Opened::Invalid));
+    };
+    if document.links_frozen_at.is_some() {
+        return Ok(Err(Opened::UnderReview));
+    }
+    let (time_zone, organization) = zone_and_name(db, link.organization_id).await?;
+    if link.expires_at <= now {
+        return Ok(Err(Opened::Expired { organization }));
+    }
+    let signed_in = session.is_some_and(|session| {
+        portal_access::covers(session, link.organization_id, link.customer_id, &link.email)
+    });
+    if !signed_in
+        && audit::settings(db, link.organization_id)
+            .await?
+            .portal_require_code
+    {
+        return Ok(Err(Opened::NeedsCode { organization }));
+    }
+    Ok(Ok(LiveLink {
+        link,
+        organization,
+        time_zone,
+    }))
+}
+
 /// Opens the link with `token` at `now` for a browser with portal session
 /// `session` (if any); a document view is recorded (`action`:
 /// `document.viewed` or `document.downloaded`).
@@ -226,36 +276,10 @@ pub async fn open(
     visit: &Visit<'_>,
     now: OffsetDateTime,
 ) -> Result<Opened, AppError> {
-    let Some(link) = find_link(db, token).await? else {
-        return Ok(Opened::Invalid);
+    let (link, time_zone) = match access(db, token, session, now).await? {
+        Ok(live) => (live.link, live.time_zone),
+        Err(answer) => return Ok(answer),
     };
-    if link.revoked_at.is_some() {
-        return Ok(Opened::Invalid);
-    }
-    let Some(document) = invoice_entity::Entity::find_by_id(link.invoice_id)
-        .one(db)
-        .await
-        .map_err(internal)?
-    else {
-        return Ok(Opened::Invalid);
-    };
-    if document.links_frozen_at.is_some() {
-        return Ok(Opened::UnderReview);
-    }
-    let (time_zone, organization) = zone_and_name(db, link.organization_id).await?;
-    if link.expires_at <= now {
-        return Ok(Opened::Expired { organization });
-    }
-    let signed_in = session.is_some_and(|session| {
-        portal_access::covers(session, link.organization_id, link.customer_id, &link.email)
-    });
-    if !signed_in
-        && audit::settings(db, link.organization_id)
-            .await?
-            .portal_require_code
-    {
-        return Ok(Opened::NeedsCode { organization });
-    }
     let tenant = Tenant {
         organization_id: link.organization_id,
         customers: CustomerReach::All,
