@@ -47,6 +47,28 @@ enum Command {
         #[command(subcommand)]
         command: ReportsCommand,
     },
+    /// The key file that encrypts stored secrets (TOTP seeds, queued mail,
+    /// Stripe secrets).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// How many stored ciphertexts each key encrypts.
+    Status,
+    /// Put a new key first in the key file and re-encrypt every stored
+    /// secret under it, 100 at a time. Older keys stay in the file, so
+    /// everything decrypts throughout; running servers pick the new key up
+    /// by themselves.
+    Rotate {
+        /// Finish a rotation that stopped half-way: no new key, only the
+        /// rows not yet under the current one.
+        #[arg(long)]
+        resume: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,6 +127,7 @@ fn main() -> ExitCode {
                 command: AuditCommand::Verify,
             } => verify_audit(&config).await,
             Command::Reports { command } => reports(&config, command).await,
+            Command::Keys { command } => keys(&config, command).await,
             Command::DemoData {
                 owner,
                 customers,
@@ -172,6 +195,41 @@ async fn reports(config: &Config, command: ReportsCommand) -> Result<ExitCode, S
             }
         }
     }
+}
+
+/// `keys status` and `keys rotate`.
+#[allow(clippy::print_stdout, reason = "the report is the command's output")]
+async fn keys(config: &Config, command: KeysCommand) -> Result<ExitCode, StartupError> {
+    use ledgerlock_app::ssr::crypto::SecretBox;
+    use ledgerlock_app::ssr::services::secret_keys;
+
+    let db = open_database(config).await?;
+    let failed = |error: &dyn std::fmt::Display| StartupError::Task(format!("keys: {error}"));
+    let path = &config.secret_key_file;
+    if let KeysCommand::Rotate { resume: false } = command {
+        let id = SecretBox::add_key(path).map_err(|error| failed(&error))?;
+        println!("added key {id} first in {}", path.display());
+    }
+    let secrets = SecretBox::load_or_create(path).map_err(|error| failed(&error))?;
+    if let KeysCommand::Rotate { .. } = command {
+        let current = secrets.current_key_id();
+        println!("re-encrypting stored secrets under {current}");
+        let rewritten = secret_keys::reencrypt(&db, &secrets, |table, rows| {
+            println!("  {table}: {rows} rows");
+        })
+        .await
+        .map_err(|error| failed(&error))?;
+        println!("{rewritten} ciphertexts now under {current}");
+    }
+    let counts = secret_keys::status(&db).await.map_err(|error| failed(&error))?;
+    println!("key file {} (current key {})", path.display(), secrets.current_key_id());
+    if counts.is_empty() {
+        println!("no stored secrets");
+    }
+    for (key, count) in counts {
+        println!("{key:>8}  {count} ciphertexts");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints one line per organization; exit status 1 if any chain is broken.

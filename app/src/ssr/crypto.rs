@@ -32,13 +32,18 @@ struct Key {
 }
 
 /// The application's encryption keys. Printing it shows only the key ids.
+///
+/// A ciphertext under a key this process does not know makes it read the
+/// key file again (once per call): after `ledgerlock keys rotate` on
+/// another instance, the new key is picked up without a restart.
 pub struct SecretBox {
-    keys: Vec<Key>,
+    keys: std::sync::RwLock<Vec<Key>>,
+    path: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for SecretBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<&str> = self.keys.iter().map(|key| key.id.as_str()).collect();
+        let ids: Vec<String> = self.keys().iter().map(|key| key.id.clone()).collect();
         write!(f, "SecretBox(keys: {ids:?})")
     }
 }
@@ -57,7 +62,33 @@ impl SecretBox {
         }
         let text = std::fs::read_to_string(path)
             .map_err(|error| CryptoError::KeyFile(shown.clone(), error.to_string()))?;
-        Self::parse(&text).map_err(|message| CryptoError::KeyFile(shown, message))
+        let mut keys =
+            Self::parse(&text).map_err(|message| CryptoError::KeyFile(shown, message))?;
+        keys.path = Some(path.to_owned());
+        Ok(keys)
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, Vec<Key>> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the key file again; answers whether it now has key `id`.
+    fn reload_for(&self, id: &str) -> bool {
+        let Some(path) = &self.path else {
+            return false;
+        };
+        let Ok(fresh) = std::fs::read_to_string(path).map_err(|_| ()).and_then(|text| Self::parse(&text).map_err(|_| ())) else {
+            return false;
+        };
+        let fresh = fresh.keys.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = fresh.iter().any(|key| key.id == id);
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        found
     }
 
     fn parse(text: &str) -> Result<Self, String> {
@@ -86,11 +117,59 @@ impl SecretBox {
         if keys.is_empty() {
             return Err("no key in the file".into());
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys: std::sync::RwLock::new(keys),
+            path: None,
+        })
+    }
+
+    /// The id of the key that encrypts (the file's first).
+    pub fn current_key_id(&self) -> String {
+        self.keys().first().map_or_else(String::new, |key| key.id.clone())
+    }
+
+    /// The key id a sealed secret names, if it is one of ours in form.
+    pub fn key_id_of(sealed: &str) -> Option<&str> {
+        let mut parts = sealed.split(':');
+        match (parts.next(), parts.next()) {
+            (Some(VERSION), Some(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Puts a fresh key first in the key file at `path` (its id one above
+    /// the highest `k<n>`), keeping the others so older ciphertexts still
+    /// decrypt, and answers the new id. The file is replaced atomically
+    /// (a new file, private to its owner, renamed over the old).
+    ///
+    /// # Errors
+    /// The file cannot be read, parsed or written.
+    pub fn add_key(path: &Path) -> Result<String, CryptoError> {
+        let shown = path.display().to_string();
+        let fail = |message: String| CryptoError::KeyFile(shown.clone(), message);
+        let text = std::fs::read_to_string(path).map_err(|error| fail(error.to_string()))?;
+        let current = Self::parse(&text).map_err(&fail)?;
+        let next = current
+            .keys()
+            .iter()
+            .filter_map(|key| key.id.strip_prefix('k')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let id = format!("k{next}");
+        let mut key = [0_u8; 32];
+        OsRng.fill_bytes(&mut key);
+        let staged = path.with_extension("new");
+        let _ = std::fs::remove_file(&staged);
+        write_private(&staged, &format!("{id} {}\n{text}", STANDARD.encode(key)))
+            .map_err(|error| fail(error.to_string()))?;
+        std::fs::rename(&staged, path).map_err(|error| fail(error.to_string()))?;
+        Ok(id)
     }
 
     pub fn seal(&self, plaintext: &[u8], associated_data: &str) -> Result<String, CryptoError> {
-        let key = self.keys.first().ok_or(CryptoError::Encrypt)?;
+        let keys = self.keys();
+        let key = keys.first().ok_or(CryptoError::Encrypt)?;
         let mut nonce = [0_u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = key
@@ -122,8 +201,11 @@ impl SecretBox {
         ) else {
             return Err(CryptoError::Decrypt);
         };
-        let key = self
-            .keys
+        if !self.keys().iter().any(|key| key.id == id) && !self.reload_for(id) {
+            return Err(CryptoError::Decrypt);
+        }
+        let keys = self.keys();
+        let key = keys
             .iter()
             .find(|key| key.id == id)
             .ok_or(CryptoError::Decrypt)?;
@@ -222,6 +304,26 @@ mod tests {
             !format!("{keys:?}").contains("AQEB"),
             "Debug shows ids only"
         );
+    }
+
+    #[test]
+    fn an_added_key_encrypts_and_the_old_ones_still_decrypt() {
+        let dir = tempfile_dir();
+        let path = dir.join("secret.key");
+        let first = SecretBox::load_or_create(&path).unwrap();
+        let sealed = first.seal(b"x", "a").unwrap();
+        assert_eq!(SecretBox::key_id_of(&sealed), Some("k1"));
+        assert_eq!(SecretBox::add_key(&path).unwrap(), "k2");
+        let after = SecretBox::load_or_create(&path).unwrap();
+        assert_eq!(after.current_key_id(), "k2");
+        assert_eq!(after.open(&sealed, "a").unwrap(), b"x");
+        assert!(after.seal(b"x", "a").unwrap().starts_with("v1:k2:"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod products;
 pub mod reports;
 pub mod roles;
 pub mod second_factor;
+pub mod secret_keys;
 pub mod security_log;
 pub mod sessions;
 pub mod stripe_webhooks;
