@@ -65,12 +65,13 @@ fmt:
 
 ## Unit tests of the domain, app and server, and the integration suite on SQLite.
 test-sqlite:
-	LEDGERLOCK_TEST_DATABASE=sqlite cargo test --release -p ledgerlock-app -p ledgerlock
+	LEDGERLOCK_TEST_STRIPE_URL="$$(bash .ci/localstripe.sh)" LEDGERLOCK_TEST_DATABASE=sqlite \
+	  cargo test --release -p ledgerlock-app -p ledgerlock
 
 ## The same integration suite on a local PostgreSQL cluster (started if needed).
 test-postgres:
-	url="$$(bash .ci/postgres.sh)"; \
-	LEDGERLOCK_TEST_DATABASE=postgres LEDGERLOCK_TEST_POSTGRES_URL="$$url" \
+	url="$$(bash .ci/postgres.sh)"; stripe="$$(bash .ci/localstripe.sh)"; \
+	LEDGERLOCK_TEST_DATABASE=postgres LEDGERLOCK_TEST_POSTGRES_URL="$$url" LEDGERLOCK_TEST_STRIPE_URL="$$stripe" \
 	  cargo test --release -p ledgerlock --test integration
 
 ## End-to-end tests in Chromium against target/release/ledgerlock and its site.

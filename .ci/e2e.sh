@@ -13,7 +13,9 @@ port="${LEDGERLOCK_E2E_PORT:-3100}"
 data="$(mktemp -d)"
 log="$data/server.log"
 
+stripe="$(bash .ci/localstripe.sh)"
 LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$data" \
+  LEDGERLOCK_STRIPE_API_URL="$stripe" LEDGERLOCK_STRIPE_JS_URL="$stripe/js.stripe.com/v3/" \
   LEDGERLOCK_OUTBOX_DIR="$data/outbox" \
   LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000 LEDGERLOCK_SIGN_UPS_PER_CLIENT_PER_HOUR=100000 \
   "$binary" >"$log" 2>&1 &
@@ -37,6 +39,7 @@ done
 
 status=0
 (cd end2end && LEDGERLOCK_E2E_URL="http://localhost:$port" LEDGERLOCK_E2E_OUTBOX="$data/outbox" \
+  LEDGERLOCK_E2E_STRIPE="$stripe" \
   npm test --silent) || status=$?
 if [ "$status" != 0 ]; then
   # Every warning and error of the run (a failing test may be long past the

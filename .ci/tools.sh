@@ -93,3 +93,11 @@ if [ "$mode" = test ] && [ ! -d end2end/node_modules/playwright-core ]; then
   say "npm ci in end2end (playwright-core)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The Stripe emulator the payment tests talk to (issue 15), pinned, in its
+# own virtual environment.
+if [ "$mode" = test ] && [ ! -x .ci/venv/bin/localstripe ]; then
+  say "pip install localstripe (a Stripe emulator) into .ci/venv"
+  python3 -m venv .ci/venv
+  .ci/venv/bin/pip install --quiet --disable-pip-version-check -r .ci/requirements-test.txt
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts localstripe (a Stripe emulator published on PyPI, installed into
+# .ci/venv by `tools.sh test`) on loopback if it is not answering yet, and
+# prints its base URL. The tests point Ledgerlock's Stripe API and Stripe.js
+# settings at it. Fails loudly: a missing emulator is an error, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${LEDGERLOCK_LOCALSTRIPE_PORT:-8420}"
+url="http://127.0.0.1:$port"
+if ! curl -fs "$url/js.stripe.com/v3/" >/dev/null 2>&1; then
+  if [ ! -x .ci/venv/bin/localstripe ]; then
+    echo "localstripe.sh: .ci/venv/bin/localstripe is missing (run: bash .ci/tools.sh test)" >&2
+    exit 1
+  fi
+  nohup .ci/venv/bin/localstripe --port "$port" --from-scratch >"${TMPDIR:-/tmp}/localstripe-$port.log" 2>&1 &
+  for _ in $(seq 1 100); do
+    curl -fs "$url/js.stripe.com/v3/" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  if ! curl -fs "$url/js.stripe.com/v3/" >/dev/null 2>&1; then
+    echo "localstripe.sh: localstripe did not start on $url:" >&2
+    cat "${TMPDIR:-/tmp}/localstripe-$port.log" >&2
+    exit 1
+  fi
+fi
+echo "$url"
