@@ -2,11 +2,11 @@
 
 use ledgerlock_app::ssr::clock::Clock;
 use ledgerlock_app::ssr::services::mail_budgets::MailBudgets;
+use ledgerlock_app::ssr::stripe::StripeEndpoints;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use ledgerlock_app::ssr::stripe::StripeEndpoints;
 use url::Url;
 
 /// One setting was wrong; the message names it as the user would set it.
@@ -235,15 +235,26 @@ impl Config {
                 Ok(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => {
                     Ok(text.trim_end_matches('/').to_owned())
                 }
-                _ => Err(ConfigError::new(name, format!("{text:?} is not an http(s) URL"))),
+                _ => Err(ConfigError::new(
+                    name,
+                    format!("{text:?} is not an http(s) URL"),
+                )),
             }
         };
         let defaults_stripe = StripeEndpoints::default();
         let stripe = StripeEndpoints {
-            api: stripe_url("LEDGERLOCK_STRIPE_API_URL", file.stripe_api_url, defaults_stripe.api)?,
+            api: stripe_url(
+                "LEDGERLOCK_STRIPE_API_URL",
+                file.stripe_api_url,
+                defaults_stripe.api,
+            )?,
             // Stripe.js is loaded by this exact URL (with its slash).
-            js: stripe_url("LEDGERLOCK_STRIPE_JS_URL", file.stripe_js_url, defaults_stripe.js)
-                .map(|url| format!("{url}/"))?,
+            js: stripe_url(
+                "LEDGERLOCK_STRIPE_JS_URL",
+                file.stripe_js_url,
+                defaults_stripe.js,
+            )
+            .map(|url| format!("{url}/"))?,
         };
 
         Ok(Self {

@@ -221,8 +221,14 @@ async fn keys(config: &Config, command: KeysCommand) -> Result<ExitCode, Startup
         .map_err(|error| failed(&error))?;
         println!("{rewritten} ciphertexts now under {current}");
     }
-    let counts = secret_keys::status(&db).await.map_err(|error| failed(&error))?;
-    println!("key file {} (current key {})", path.display(), secrets.current_key_id());
+    let counts = secret_keys::status(&db)
+        .await
+        .map_err(|error| failed(&error))?;
+    println!(
+        "key file {} (current key {})",
+        path.display(),
+        secrets.current_key_id()
+    );
     if counts.is_empty() {
         println!("no stored secrets");
     }

@@ -102,7 +102,10 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .route("/portal/d/{token}/pdf", get(portal_pages::pdf))
         .route("/portal/d/{token}/renew", post(portal_pages::renew))
         .route("/portal/d/{token}/pay", get(card_payment_pages::pay_page))
-        .route("/portal/d/{token}/pay/start", post(card_payment_pages::start))
+        .route(
+            "/portal/d/{token}/pay/start",
+            post(card_payment_pages::start),
+        )
         .route(
             "/portal/d/{token}/pay/confirm",
             post(card_payment_pages::confirm),

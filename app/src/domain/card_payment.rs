@@ -33,7 +33,10 @@ pub fn amount_to_pay(
     minimum: Decimal,
 ) -> Result<Decimal, FieldError> {
     if balance <= Decimal::ZERO {
-        return Err(FieldError::new("balance", "Nothing is due on this invoice."));
+        return Err(FieldError::new(
+            "balance",
+            "Nothing is due on this invoice.",
+        ));
     }
     let typed = typed.map(str::trim).filter(|text| !text.is_empty());
     let Some(typed) = typed else {
@@ -47,7 +50,10 @@ pub fn amount_to_pay(
     if !partial_allowed {
         return Err(FieldError::new(
             "amount",
-            format!("Pay the balance of {}: part payments are not accepted online.", shown(balance)),
+            format!(
+                "Pay the balance of {}: part payments are not accepted online.",
+                shown(balance)
+            ),
         ));
     }
     if amount > balance {
@@ -154,7 +160,14 @@ impl StripeKey {
             .nth(1)
             .map_or_else(|| key.find('_').map_or(0, |at| at + 1), |(at, _)| at + 1);
         let prefix = &key[..prefix_end.min(key.len())];
-        let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = key
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("{prefix}…{tail}")
     }
 }
@@ -257,11 +270,26 @@ mod tests {
     #[test]
     fn the_balance_is_paid_unless_a_part_is_allowed_and_within_limits() {
         let balance = d("11.20");
-        assert_eq!(amount_to_pay(eur(), balance, None, false, d("5")), Ok(balance));
-        assert_eq!(amount_to_pay(eur(), balance, Some(" "), true, d("5")), Ok(balance));
-        assert_eq!(amount_to_pay(eur(), balance, Some("11.20"), false, d("5")), Ok(balance));
-        assert_eq!(amount_to_pay(eur(), balance, Some("6.00"), true, d("5")), Ok(d("6.00")));
-        assert_eq!(amount_to_pay(eur(), balance, Some("5"), true, d("5")), Ok(d("5")));
+        assert_eq!(
+            amount_to_pay(eur(), balance, None, false, d("5")),
+            Ok(balance)
+        );
+        assert_eq!(
+            amount_to_pay(eur(), balance, Some(" "), true, d("5")),
+            Ok(balance)
+        );
+        assert_eq!(
+            amount_to_pay(eur(), balance, Some("11.20"), false, d("5")),
+            Ok(balance)
+        );
+        assert_eq!(
+            amount_to_pay(eur(), balance, Some("6.00"), true, d("5")),
+            Ok(d("6.00"))
+        );
+        assert_eq!(
+            amount_to_pay(eur(), balance, Some("5"), true, d("5")),
+            Ok(d("5"))
+        );
         for (typed, partial, expected) in [
             ("6.00", false, "part payments are not accepted"),
             ("11.21", true, "At most the balance of EUR 11.20"),
@@ -273,12 +301,21 @@ mod tests {
         ] {
             let error = amount_to_pay(eur(), balance, Some(typed), partial, d("5")).unwrap_err();
             assert_eq!(error.field, "amount", "{typed}");
-            assert!(error.message.contains(expected), "{typed}: {}", error.message);
+            assert!(
+                error.message.contains(expected),
+                "{typed}: {}",
+                error.message
+            );
         }
         // A balance below the minimum may still be paid in full.
-        assert_eq!(amount_to_pay(eur(), d("3"), Some("3"), true, d("5")), Ok(d("3")));
         assert_eq!(
-            amount_to_pay(eur(), d("0"), None, true, d("5")).unwrap_err().field,
+            amount_to_pay(eur(), d("3"), Some("3"), true, d("5")),
+            Ok(d("3"))
+        );
+        assert_eq!(
+            amount_to_pay(eur(), d("0"), None, true, d("5"))
+                .unwrap_err()
+                .field,
             "balance"
         );
     }
@@ -306,17 +343,27 @@ mod tests {
         let wrong = StripeKey::Secret.parse("pk_test_abcdef123456").unwrap_err();
         assert_eq!(wrong.field, "secret_key");
         assert!(wrong.message.contains("publishable key"));
-        assert!(StripeKey::WebhookSecret.parse("whsec_abc def123456").is_err());
+        assert!(
+            StripeKey::WebhookSecret
+                .parse("whsec_abc def123456")
+                .is_err()
+        );
         assert!(StripeKey::Publishable.parse("pk_test_<script>").is_err());
-        assert_eq!(StripeKey::masked("sk_test_51Habcdefgh4242"), "sk_test_…4242");
+        assert_eq!(
+            StripeKey::masked("sk_test_51Habcdefgh4242"),
+            "sk_test_…4242"
+        );
         assert_eq!(StripeKey::masked("whsec_abcdefgh9876"), "whsec_…9876");
     }
 
     #[test]
     fn signature_headers_parse_with_several_v1_and_a_tolerance() {
         let hex = "ab".repeat(32);
-        let header = SignatureHeader::parse(&format!("t=1700000000,v1={hex},v0=zz,v1={}", "cd".repeat(32)))
-            .unwrap();
+        let header = SignatureHeader::parse(&format!(
+            "t=1700000000,v1={hex},v0=zz,v1={}",
+            "cd".repeat(32)
+        ))
+        .unwrap();
         assert_eq!(header.timestamp, 1_700_000_000);
         assert_eq!(header.signatures.len(), 2);
         assert_eq!(header.signed_payload(b"{}"), b"1700000000.{}");
@@ -324,8 +371,18 @@ mod tests {
         assert!(header.check_time(1_699_999_700).is_ok());
         assert_eq!(header.check_time(1_700_000_301), Err(SignatureError::Stale));
         assert_eq!(header.check_time(1_699_999_699), Err(SignatureError::Stale));
-        for bad in ["", "t=1700000000", &format!("v1={hex}"), "t=x,v1=zz", &format!("t=1,v1={}", "ab".repeat(31))] {
-            assert_eq!(SignatureHeader::parse(bad), Err(SignatureError::Malformed), "{bad}");
+        for bad in [
+            "",
+            "t=1700000000",
+            &format!("v1={hex}"),
+            "t=x,v1=zz",
+            &format!("t=1,v1={}", "ab".repeat(31)),
+        ] {
+            assert_eq!(
+                SignatureHeader::parse(bad),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
     }
 }

@@ -40,7 +40,9 @@ async fn payer_of(
     headers: &HeaderMap,
 ) -> Result<(Payer, String), Response> {
     let now = state.clock.now();
-    let session = session_of(state, headers, now).await.map_err(|_| trouble(state))?;
+    let session = session_of(state, headers, now)
+        .await
+        .map_err(|_| trouble(state))?;
     match portal::access(&state.db, token, session.as_ref(), now).await {
         Ok(Ok(live)) => Ok((
             Payer {
@@ -143,7 +145,9 @@ pub async fn pay_page(
     );
     let mut response = page(&state, StatusCode::OK, "Pay by card", &body);
     if let Ok(policy) = HeaderValue::from_str(&payment_policy(&state)) {
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
     }
     response
 }
@@ -252,10 +256,18 @@ pub async fn confirm(
         Err(page) => return refused(&page),
     };
     let Some(Json(input)) = input else {
-        return problem(&AppError::Conflict("Send the attempt and the amount as JSON.".into()));
+        return problem(&AppError::Conflict(
+            "Send the attempt and the amount as JSON.".into(),
+        ));
     };
-    match card_payments::confirm(&state, &payer, input.attempt, &input.amount, state.clock.now())
-        .await
+    match card_payments::confirm(
+        &state,
+        &payer,
+        input.attempt,
+        &input.amount,
+        state.clock.now(),
+    )
+    .await
     {
         Ok(status) => Json(StatusAnswer::from(status)).into_response(),
         Err(error) => problem(&error),
@@ -309,7 +321,9 @@ pub async fn webhook(
             (StatusCode::BAD_REQUEST, "signature refused").into_response()
         }
         Ok(Delivery::Malformed) => (StatusCode::BAD_REQUEST, "not an event").into_response(),
-        Ok(Delivery::Later) => (StatusCode::CONFLICT, "not yet: deliver again later").into_response(),
+        Ok(Delivery::Later) => {
+            (StatusCode::CONFLICT, "not yet: deliver again later").into_response()
+        }
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response(),
     }
 }

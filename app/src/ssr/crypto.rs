@@ -79,10 +79,16 @@ impl SecretBox {
         let Some(path) = &self.path else {
             return false;
         };
-        let Ok(fresh) = std::fs::read_to_string(path).map_err(|_| ()).and_then(|text| Self::parse(&text).map_err(|_| ())) else {
+        let Ok(fresh) = std::fs::read_to_string(path)
+            .map_err(|_| ())
+            .and_then(|text| Self::parse(&text).map_err(|_| ()))
+        else {
             return false;
         };
-        let fresh = fresh.keys.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let fresh = fresh
+            .keys
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let found = fresh.iter().any(|key| key.id == id);
         *self
             .keys
@@ -125,7 +131,9 @@ impl SecretBox {
 
     /// The id of the key that encrypts (the file's first).
     pub fn current_key_id(&self) -> String {
-        self.keys().first().map_or_else(String::new, |key| key.id.clone())
+        self.keys()
+            .first()
+            .map_or_else(String::new, |key| key.id.clone())
     }
 
     /// The key id a sealed secret names, if it is one of ours in form.

@@ -38,7 +38,10 @@ impl StripeEndpoints {
 }
 
 fn origin_of(url: &str) -> String {
-    url::Url::parse(url).map_or_else(|_| "'none'".to_owned(), |url| url.origin().ascii_serialization())
+    url::Url::parse(url).map_or_else(
+        |_| "'none'".to_owned(),
+        |url| url.origin().ascii_serialization(),
+    )
 }
 
 /// Why a call to Stripe did not give what was asked.
@@ -84,8 +87,8 @@ pub struct NewPaymentIntent<'a> {
     pub currency: &'a str,
     /// The card the payer entered (`pm_…`), from the confirmed SetupIntent.
     pub payment_method: &'a str,
-    pub description: &'a str,
-    /// Ledgerlock's ids, for whoever reads the Stripe dashboard.
+    /// Ledgerlock's ids and the document's number, for whoever reads the
+    /// Stripe dashboard (localstripe refuses `description`).
     pub metadata: &'a [(&'a str, String)],
 }
 
@@ -134,7 +137,8 @@ impl StripeApi {
     /// # Errors
     /// [`StripeError`].
     pub async fn setup_intent(&self, secret_key: &str, id: &str) -> Result<Intent, StripeError> {
-        self.get(secret_key, &format!("/v1/setup_intents/{}", path_part(id)?)).await
+        self.get(secret_key, &format!("/v1/setup_intents/{}", path_part(id)?))
+            .await
     }
 
     /// Creates and confirms a PaymentIntent. The idempotency key makes a
@@ -153,7 +157,6 @@ impl StripeApi {
             ("currency".to_owned(), new.currency.to_ascii_lowercase()),
             ("payment_method".to_owned(), new.payment_method.to_owned()),
             ("confirm".to_owned(), "true".to_owned()),
-            ("description".to_owned(), new.description.to_owned()),
         ];
         form.extend(
             new.metadata
@@ -202,11 +205,10 @@ fn path_part(id: &str) -> Result<&str, StripeError> {
     }
 }
 
-async fn read(
-    sent: Result<reqwest::Response, reqwest::Error>,
-) -> Result<Intent, StripeError> {
+async fn read(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Intent, StripeError> {
     // reqwest's errors name the URL, never the headers: no key can leak.
-    let response = sent.map_err(|error| StripeError::Unavailable(error.without_url().to_string()))?;
+    let response =
+        sent.map_err(|error| StripeError::Unavailable(error.without_url().to_string()))?;
     let status = response.status();
     let bytes = response
         .bytes()
@@ -223,7 +225,9 @@ async fn read(
     if status.as_u16() == 402 {
         Err(StripeError::Declined(message))
     } else {
-        Err(StripeError::Unavailable(format!("HTTP {status}: {message}")))
+        Err(StripeError::Unavailable(format!(
+            "HTTP {status}: {message}"
+        )))
     }
 }
 
@@ -245,12 +249,9 @@ pub fn verify_signature(
     header.check_time(now_unix)?;
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     let signed = header.signed_payload(payload);
-    let matched = header
-        .signatures
-        .iter()
-        .fold(false, |found, signature| {
-            ring::hmac::verify(&key, &signed, signature).is_ok() | found
-        });
+    let matched = header.signatures.iter().fold(false, |found, signature| {
+        ring::hmac::verify(&key, &signed, signature).is_ok() | found
+    });
     if matched {
         Ok(())
     } else {
@@ -266,7 +267,11 @@ pub fn sign(payload: &[u8], secret: &str, timestamp: i64) -> String {
     let mut signed = format!("{timestamp}.").into_bytes();
     signed.extend_from_slice(payload);
     let tag = ring::hmac::sign(&key, &signed);
-    let hex: String = tag.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = tag
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     format!("t={timestamp},v1={hex}")
 }
 
@@ -306,9 +311,18 @@ mod tests {
         };
         assert_eq!(
             endpoints.origins(),
-            ("http://127.0.0.1:8420".into(), "http://127.0.0.1:8420".into())
+            (
+                "http://127.0.0.1:8420".into(),
+                "http://127.0.0.1:8420".into()
+            )
         );
         let real = StripeEndpoints::default().origins();
-        assert_eq!(real, ("https://js.stripe.com".into(), "https://api.stripe.com".into()));
+        assert_eq!(
+            real,
+            (
+                "https://js.stripe.com".into(),
+                "https://api.stripe.com".into()
+            )
+        );
     }
 }

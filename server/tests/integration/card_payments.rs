@@ -28,7 +28,10 @@ async fn spawn() -> TestApp {
     );
     TestApp::spawn_with(&[
         ("LEDGERLOCK_STRIPE_API_URL", url.as_str()),
-        ("LEDGERLOCK_STRIPE_JS_URL", &format!("{url}/js.stripe.com/v3/")),
+        (
+            "LEDGERLOCK_STRIPE_JS_URL",
+            &format!("{url}/js.stripe.com/v3/"),
+        ),
     ])
     .await
 }
@@ -62,7 +65,10 @@ async fn open_shop(partial: Option<&str>, register_webhook: bool) -> Shop {
                 ("publishable_key", "pk_test_ledgerlock"),
                 ("secret_key", &secret_key),
                 ("webhook_secret", &webhook_secret),
-                ("partial_payments", if partial.is_some() { "true" } else { "false" }),
+                (
+                    "partial_payments",
+                    if partial.is_some() { "true" } else { "false" },
+                ),
                 ("partial_minimum", partial.unwrap_or("0")),
             ],
             Some(&books.cookie),
@@ -71,7 +77,11 @@ async fn open_shop(partial: Option<&str>, register_webhook: bool) -> Shop {
     assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
     if register_webhook {
         let registered = reqwest::Client::new()
-            .post(format!("{}/_config/webhooks/{}", stripe_url(), Uuid::new_v4().simple()))
+            .post(format!(
+                "{}/_config/webhooks/{}",
+                stripe_url(),
+                Uuid::new_v4().simple()
+            ))
             .form(&[
                 ("url", app.url("/webhooks/stripe")),
                 ("secret", webhook_secret.clone()),
@@ -129,7 +139,11 @@ impl Shop {
             .send()
             .await
             .unwrap();
-        assert!(confirmed.status().is_success(), "{}", confirmed.text().await.unwrap());
+        assert!(
+            confirmed.status().is_success(),
+            "{}",
+            confirmed.text().await.unwrap()
+        );
         started["attempt"].as_str().unwrap().to_owned()
     }
 
@@ -158,7 +172,10 @@ impl Shop {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!("attempt {attempt} never reached {wanted}: {}", self.status(attempt).await);
+        panic!(
+            "attempt {attempt} never reached {wanted}: {}",
+            self.status(attempt).await
+        );
     }
 
     async fn invoice(&self) -> Value {
@@ -176,12 +193,15 @@ impl Shop {
             .unwrap()
             .unwrap();
         let id = row.payment_intent_id.unwrap();
-        json_of(reqwest::Client::new()
-            .get(format!("{}/v1/payment_intents/{id}", stripe_url()))
-            .bearer_auth(&self.secret_key)
-            .send()
-            .await
-            .unwrap()).await
+        json_of(
+            reqwest::Client::new()
+                .get(format!("{}/v1/payment_intents/{id}", stripe_url()))
+                .bearer_auth(&self.secret_key)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Delivers `event` to the webhook, signed with `secret` at `at`.
@@ -214,28 +234,59 @@ fn now() -> i64 {
 #[tokio::test]
 async fn a_customer_pays_by_card_and_the_webhook_records_it_once_with_a_receipt() {
     let shop = open_shop(None, true).await;
-    let page = shop.app.get(&format!("/portal/d/{}", shop.token), None).await;
+    let page = shop
+        .app
+        .get(&format!("/portal/d/{}", shop.token), None)
+        .await;
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("/portal/d/{}/pay", shop.token)), "the document offers card payment");
+    assert!(
+        html.contains(&format!("/portal/d/{}/pay", shop.token)),
+        "the document offers card payment"
+    );
 
-    let pay_page = shop.app.get(&format!("/portal/d/{}/pay", shop.token), None).await;
-    let policy = pay_page.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(policy.contains(&format!("script-src 'self' {}", stripe_url())), "{policy}");
+    let pay_page = shop
+        .app
+        .get(&format!("/portal/d/{}/pay", shop.token), None)
+        .await;
+    let policy = pay_page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains(&format!("script-src 'self' {}", stripe_url())),
+        "{policy}"
+    );
     assert!(!policy.contains("unsafe-inline"));
     let html = pay_page.text().await.unwrap();
     assert!(html.contains("data-key=\"pk_test_ledgerlock\""));
     assert!(!html.contains(&shop.secret_key) && !html.contains(&shop.webhook_secret));
     // The document page itself keeps the strict policy without Stripe.
-    let document = shop.app.get(&format!("/portal/d/{}", shop.token), None).await;
-    assert!(!document.headers()["content-security-policy"].to_str().unwrap().contains(&stripe_url()));
+    let document = shop
+        .app
+        .get(&format!("/portal/d/{}", shop.token), None)
+        .await;
+    assert!(
+        !document.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(&stripe_url())
+    );
 
     let attempt = shop.card_entered("4242424242424242").await;
     let confirmed = shop.confirm(&attempt, "").await;
-    assert_eq!(confirmed.status(), 200, "{}", confirmed.text().await.unwrap());
+    assert_eq!(
+        confirmed.status(),
+        200,
+        "{}",
+        confirmed.text().await.unwrap()
+    );
     // The emulator charged what the server computed: the whole balance.
     let balance = shop.invoice().await["balance"].as_str().unwrap().to_owned();
     let intent = shop.intent(&attempt).await;
-    assert_eq!(intent["amount"], json!((balance.parse::<f64>().unwrap() * 100.0).round() as i64));
+    assert_eq!(
+        intent["amount"],
+        json!((balance.parse::<f64>().unwrap() * 100.0).round() as i64)
+    );
     assert_eq!(intent["metadata"]["ledgerlock_invoice"], shop.invoice);
     // A second confirmation of the same attempt charges nothing more.
     assert_eq!(shop.confirm(&attempt, "").await.status(), 200);
@@ -243,13 +294,22 @@ async fn a_customer_pays_by_card_and_the_webhook_records_it_once_with_a_receipt(
     shop.wait_for(&attempt, "succeeded").await;
     let invoice = shop.invoice().await;
     assert_eq!(invoice["status"], "Paid");
-    assert_eq!(invoice["payments"].as_array().unwrap().len(), 1, "recorded once");
+    assert_eq!(
+        invoice["payments"].as_array().unwrap().len(),
+        1,
+        "recorded once"
+    );
     let receipt = shop.app.wait_for_mail(CONTACT, "Receipt").await;
     assert!(receipt.contains(&shop.number));
     shop.app
         .wait_for_mail_where(&shop.owner, |mail| mail.contains("paid by card"))
         .await;
-    let audit = json_of(shop.app.call("/api/audit/list", &[], Some(&shop.books.cookie)).await).await;
+    let audit = json_of(
+        shop.app
+            .call("/api/audit/list", &[], Some(&shop.books.cookie))
+            .await,
+    )
+    .await;
     assert!(audit.to_string().contains("system: Stripe"), "{audit}");
     // Nothing more to pay: the card form says so.
     let again = shop.post("/start", &json!({})).await;
@@ -266,23 +326,49 @@ async fn a_webhook_delivered_at_once_three_times_records_one_payment_and_forgeri
     let succeeded = event("evt_same", "payment_intent.succeeded", &intent);
 
     // Forged (another secret), stale (6 minutes old) and tampered deliveries.
-    assert_eq!(shop.deliver(&succeeded, "whsec_forged", now()).await.status(), 400);
-    assert_eq!(shop.deliver(&succeeded, &shop.webhook_secret, now() - 360).await.status(), 400);
+    assert_eq!(
+        shop.deliver(&succeeded, "whsec_forged", now())
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        shop.deliver(&succeeded, &shop.webhook_secret, now() - 360)
+            .await
+            .status(),
+        400
+    );
     let payload = succeeded.to_string();
     let tampered = shop
         .app
         .client
         .post(shop.app.url("/webhooks/stripe"))
-        .header("stripe-signature", sign(payload.as_bytes(), &shop.webhook_secret, now()))
+        .header(
+            "stripe-signature",
+            sign(payload.as_bytes(), &shop.webhook_secret, now()),
+        )
         .body(payload.replace("evt_same", "evt_other"))
         .send()
         .await
         .unwrap();
     assert_eq!(tampered.status(), 400);
-    let unsigned = shop.app.client.post(shop.app.url("/webhooks/stripe")).body(succeeded.to_string()).send().await.unwrap();
+    let unsigned = shop
+        .app
+        .client
+        .post(shop.app.url("/webhooks/stripe"))
+        .body(succeeded.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsigned.status(), 400);
     assert_eq!(shop.status(&attempt).await["status"], "processing");
-    assert!(shop.invoice().await["payments"].as_array().unwrap().is_empty(), "nothing recorded");
+    assert!(
+        shop.invoice().await["payments"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing recorded"
+    );
 
     // Three at once, and once more under another event id.
     let (a, b, c) = tokio::join!(
@@ -294,13 +380,27 @@ async fn a_webhook_delivered_at_once_three_times_records_one_payment_and_forgeri
         assert_eq!(answer.status(), 200);
     }
     let other = event("evt_again", "payment_intent.succeeded", &intent);
-    assert_eq!(shop.deliver(&other, &shop.webhook_secret, now()).await.status(), 200);
+    assert_eq!(
+        shop.deliver(&other, &shop.webhook_secret, now())
+            .await
+            .status(),
+        200
+    );
     let invoice = shop.invoice().await;
-    assert_eq!(invoice["payments"].as_array().unwrap().len(), 1, "{invoice}");
+    assert_eq!(
+        invoice["payments"].as_array().unwrap().len(),
+        1,
+        "{invoice}"
+    );
     assert_eq!(invoice["status"], "Paid");
     // A failure arriving after the success changes nothing.
     let failed = event("evt_late_failure", "payment_intent.payment_failed", &intent);
-    assert_eq!(shop.deliver(&failed, &shop.webhook_secret, now()).await.status(), 200);
+    assert_eq!(
+        shop.deliver(&failed, &shop.webhook_secret, now())
+            .await
+            .status(),
+        200
+    );
     assert_eq!(shop.status(&attempt).await["status"], "succeeded");
 }
 
@@ -311,7 +411,11 @@ async fn a_refund_in_stripe_reverses_the_payment_and_a_wrong_amount_is_flagged()
     assert_eq!(shop.confirm(&attempt, "").await.status(), 200);
     let intent = shop.intent(&attempt).await;
     // A refund before the payment is recorded: "later", nothing stored.
-    let charge_id = intent["latest_charge"]["id"].as_str().or(intent["latest_charge"].as_str()).unwrap().to_owned();
+    let charge_id = intent["latest_charge"]["id"]
+        .as_str()
+        .or(intent["latest_charge"].as_str())
+        .unwrap()
+        .to_owned();
     let refund = reqwest::Client::new()
         .post(format!("{}/v1/refunds", stripe_url()))
         .bearer_auth(&shop.secret_key)
@@ -320,24 +424,43 @@ async fn a_refund_in_stripe_reverses_the_payment_and_a_wrong_amount_is_flagged()
         .await
         .unwrap();
     assert!(refund.status().is_success());
-    let charge: Value = json_of(reqwest::Client::new()
-        .get(format!("{}/v1/charges/{charge_id}", stripe_url()))
-        .bearer_auth(&shop.secret_key)
-        .send()
-        .await
-        .unwrap()).await;
+    let charge: Value = json_of(
+        reqwest::Client::new()
+            .get(format!("{}/v1/charges/{charge_id}", stripe_url()))
+            .bearer_auth(&shop.secret_key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let refunded = event("evt_refund", "charge.refunded", &charge);
-    assert_eq!(shop.deliver(&refunded, &shop.webhook_secret, now()).await.status(), 409);
+    assert_eq!(
+        shop.deliver(&refunded, &shop.webhook_secret, now())
+            .await
+            .status(),
+        409
+    );
 
     let succeeded = event("evt_paid", "payment_intent.succeeded", &intent);
-    assert_eq!(shop.deliver(&succeeded, &shop.webhook_secret, now()).await.status(), 200);
+    assert_eq!(
+        shop.deliver(&succeeded, &shop.webhook_secret, now())
+            .await
+            .status(),
+        200
+    );
     assert_eq!(shop.invoice().await["status"], "Paid");
     // Stripe delivers the refund again: now it reverses, once.
     for _ in 0..2 {
-        assert_eq!(shop.deliver(&refunded, &shop.webhook_secret, now()).await.status(), 200);
+        assert_eq!(
+            shop.deliver(&refunded, &shop.webhook_secret, now())
+                .await
+                .status(),
+            200
+        );
     }
     let invoice = shop.invoice().await;
-    assert_eq!(invoice["status"], "Unpaid", "{invoice}");
+    // The test invoice's due date has passed: a balance again, overdue.
+    assert_eq!(invoice["status"], "Overdue", "{invoice}");
     assert_eq!(paid_of(&invoice), 0.0);
 
     // Another attempt whose reported amount differs: flagged, not recorded.
@@ -346,7 +469,12 @@ async fn a_refund_in_stripe_reverses_the_payment_and_a_wrong_amount_is_flagged()
     wrong["amount"] = json!(1);
     wrong["amount_received"] = json!(1);
     let flagged = event("evt_wrong", "payment_intent.succeeded", &wrong);
-    assert_eq!(shop.deliver(&flagged, &shop.webhook_secret, now()).await.status(), 200);
+    assert_eq!(
+        shop.deliver(&flagged, &shop.webhook_secret, now())
+            .await
+            .status(),
+        200
+    );
     assert_eq!(shop.status(&shop2).await["status"], "flagged");
     assert_eq!(paid_of(&shop.invoice().await), 0.0);
     shop.app
@@ -363,9 +491,17 @@ async fn shop_with_second_attempt(shop: &Shop) -> String {
 #[tokio::test]
 async fn part_payments_stay_within_limits_and_the_amount_is_the_servers() {
     let shop = open_shop(Some("5"), true).await;
-    let balance: f64 = shop.invoice().await["balance"].as_str().unwrap().parse().unwrap();
+    let balance: f64 = shop.invoice().await["balance"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let attempt = shop.card_entered("4242424242424242").await;
-    for (typed, field) in [("4.99", "amount"), (&*format!("{:.2}", balance + 0.01), "amount"), ("abc", "amount")] {
+    for (typed, field) in [
+        ("4.99", "amount"),
+        (&*format!("{:.2}", balance + 0.01), "amount"),
+        ("abc", "amount"),
+    ] {
         let refused = shop.confirm(&attempt, typed).await;
         assert_eq!(refused.status(), 422, "{typed}");
         assert_eq!(json_of(refused).await["field"], field);
@@ -375,14 +511,18 @@ async fn part_payments_stay_within_limits_and_the_amount_is_the_servers() {
     assert_eq!(paid.status(), 200, "{}", paid.text().await.unwrap());
     assert_eq!(shop.intent(&attempt).await["amount"], 500);
     shop.wait_for(&attempt, "succeeded").await;
-    assert_eq!(shop.invoice().await["status"], "PartiallyPaid");
+    let invoice = shop.invoice().await;
+    assert_eq!(paid_of(&invoice), 5.0, "{invoice}");
 
     // Another link's browser cannot see or confirm this attempt.
     let (_, _, other_token) = sent_to(&shop.app, &shop.books, "other@omega.example").await;
     let foreign = shop
         .app
         .client
-        .post(shop.app.url(&format!("/portal/d/{other_token}/pay/confirm")))
+        .post(
+            shop.app
+                .url(&format!("/portal/d/{other_token}/pay/confirm")),
+        )
         .header("content-type", "application/json")
         .body(json!({"attempt": attempt, "amount": ""}).to_string())
         .send()
@@ -398,16 +538,29 @@ async fn part_payments_stay_within_limits_and_the_amount_is_the_servers() {
     let declined = whole.card_entered("4000000000000002").await;
     let answer = json_of(whole.confirm(&declined, "").await).await;
     assert_eq!(answer["status"], "failed", "{answer}");
-    assert!(whole.invoice().await["payments"].as_array().unwrap().is_empty());
+    assert!(
+        whole.invoice().await["payments"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn stripe_secrets_need_an_owner_and_a_step_up_and_never_come_back() {
     let shop = open_shop(None, false).await;
-    let shown = json_of(shop.app.call("/api/organization/payments", &[], Some(&shop.books.cookie)).await).await;
+    let shown = json_of(
+        shop.app
+            .call("/api/organization/payments", &[], Some(&shop.books.cookie))
+            .await,
+    )
+    .await;
     assert_eq!(shown["publishable_key"], "pk_test_ledgerlock");
     let masked = shown["secret_key"].as_str().unwrap();
-    assert!(masked.starts_with("sk_test_…") && masked.len() < 16, "{masked}");
+    assert!(
+        masked.starts_with("sk_test_…") && masked.len() < 16,
+        "{masked}"
+    );
     let everything = shown.to_string();
     assert!(!everything.contains(&shop.secret_key) && !everything.contains(&shop.webhook_secret));
     shop.app
@@ -418,20 +571,32 @@ async fn stripe_secrets_need_an_owner_and_a_step_up_and_never_come_back() {
     let (_, admin) = crate::helpers::add_member_as(&shop.app, &shop.owner, "admin").await;
     let by_admin = shop
         .app
-        .call("/api/organization/save_payments", &[("secret_key", "sk_test_admin123456")], Some(&admin))
+        .call(
+            "/api/organization/save_payments",
+            &[("secret_key", "sk_test_admin123456")],
+            Some(&admin),
+        )
         .await;
     assert_eq!(by_admin.status(), 403);
     crate::helpers::edit_sessions(&shop.app, |auth| auth.confirmed_at = 0).await;
     let stale = shop
         .app
-        .call("/api/organization/save_payments", &[("secret_key", "sk_test_stale123456")], Some(&shop.books.cookie))
+        .call(
+            "/api/organization/save_payments",
+            &[("secret_key", "sk_test_stale123456")],
+            Some(&shop.books.cookie),
+        )
         .await;
     assert_eq!(stale.status(), 403);
     assert_eq!(json_of(stale).await, json!("ConfirmationRequired"));
     let wrong = open_books(&shop.app).await;
     let bad = shop
         .app
-        .call("/api/organization/save_payments", &[("secret_key", "pk_test_notsecret1")], Some(&wrong.cookie))
+        .call(
+            "/api/organization/save_payments",
+            &[("secret_key", "pk_test_notsecret1")],
+            Some(&wrong.cookie),
+        )
         .await;
     assert_eq!(bad.status(), 422);
     assert_eq!(json_of(bad).await["Invalid"]["field"], "secret_key");
@@ -440,7 +605,13 @@ async fn stripe_secrets_need_an_owner_and_a_step_up_and_never_come_back() {
     let logs = captured_logs();
     assert!(!logs.contains(&shop.secret_key) && !logs.contains(&shop.webhook_secret));
     for file in ["invoices", "payments", "customers"] {
-        let csv = shop.app.get(&format!("/app/export/{file}.csv"), Some(&shop.books.cookie)).await.text().await.unwrap();
+        let csv = shop
+            .app
+            .get(&format!("/app/export/{file}.csv"), Some(&shop.books.cookie))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(!csv.contains(&shop.secret_key));
     }
     for mail in shop.app.mail_to(&shop.owner) {
@@ -468,7 +639,10 @@ async fn key_rotation_re_encrypts_every_secret_and_old_ones_decrypt_until_then()
     let after = secret_keys::status(&db).await.unwrap();
     assert_eq!(after.keys().collect::<Vec<_>>(), ["k2"], "{after:?}");
     // Resumed, it finds nothing left to do.
-    assert_eq!(secret_keys::reencrypt(&db, &keys, |_, _| {}).await.unwrap(), 0);
+    assert_eq!(
+        secret_keys::reencrypt(&db, &keys, |_, _| {}).await.unwrap(),
+        0
+    );
     // The running server reads the new key by itself: the webhook verifies.
     shop.wait_for(&attempt, "succeeded").await;
 }

@@ -66,6 +66,8 @@ const CASES: &[&str] = &[
     "organization/delivery",
     "organization/save_delivery",
     "organization/save_payout",
+    "organization/payments",
+    "organization/save_payments",
     "reports/list",
     "team/overview",
     "team/invite",
@@ -659,6 +661,17 @@ impl Fixture<'_> {
                         ("bank_holder", "Alpha Books"),
                         ("bank_iban", "DE44500105175407324931"),
                     ],
+                )
+                .await
+            }
+            "organization/payments" if !cross => {
+                self.post(caller, "/api/organization/payments", &[]).await
+            }
+            "organization/save_payments" if !cross => {
+                self.post(
+                    caller,
+                    "/api/organization/save_payments",
+                    &[("partial_payments", "true"), ("partial_minimum", "5")],
                 )
                 .await
             }

@@ -17,13 +17,13 @@ use crate::domain::card_payment::{amount_to_pay, stripe_units};
 use crate::domain::money::Currency;
 use crate::error::AppError;
 use crate::ssr::AppState;
+use crate::ssr::access::CustomerReach;
 use crate::ssr::access::Tenant;
 use crate::ssr::entities::card_payment;
 use crate::ssr::errors::internal;
 use crate::ssr::services::invoice_payments::payable;
 use crate::ssr::services::invoices::{balance_minor, currency_of};
 use crate::ssr::services::payment_provider::{self, Connected};
-use crate::ssr::access::CustomerReach;
 use crate::ssr::stripe::{NewPaymentIntent, StripeError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -119,8 +119,13 @@ fn unavailable(error: &StripeError) -> AppError {
 /// # Errors
 /// `Conflict` when card payment is not offered (not connected, nothing
 /// due), too many forms were opened this hour, or Stripe is unreachable.
-pub async fn start(state: &AppState, payer: &Payer, now: OffsetDateTime) -> Result<Started, AppError> {
-    let not_offered = || AppError::Conflict("Card payment is not offered for this document.".into());
+pub async fn start(
+    state: &AppState,
+    payer: &Payer,
+    now: OffsetDateTime,
+) -> Result<Started, AppError> {
+    let not_offered =
+        || AppError::Conflict("Card payment is not offered for this document.".into());
     let account = payment_provider::connected(&state.db, &state.secrets, payer.organization_id)
         .await?
         .ok_or_else(not_offered)?;
@@ -141,7 +146,10 @@ pub async fn start(state: &AppState, payer: &Payer, now: OffsetDateTime) -> Resu
     let attempt_id = Uuid::new_v4();
     let intent = state
         .stripe
-        .create_setup_intent(&account.secret_key, &format!("ledgerlock-setup-{attempt_id}"))
+        .create_setup_intent(
+            &account.secret_key,
+            &format!("ledgerlock-setup-{attempt_id}"),
+        )
         .await
         .map_err(|error| unavailable(&error))?;
     let client_secret = intent
@@ -276,7 +284,6 @@ pub async fn confirm(
         amount: units,
         currency: currency.code(),
         payment_method: &card,
-        description: &format!("Invoice {number}"),
         metadata: &[
             ("ledgerlock_invoice", payer.invoice_id.to_string()),
             ("ledgerlock_attempt", attempt_id.to_string()),

@@ -199,8 +199,14 @@ pub async fn save(
     let mut keys_changed = Vec::new();
     if new.disconnect {
         for (column, shown) in [
-            (&mut active.stripe_secret_key, &mut active.stripe_secret_key_shown),
-            (&mut active.stripe_webhook_secret, &mut active.stripe_webhook_secret_shown),
+            (
+                &mut active.stripe_secret_key,
+                &mut active.stripe_secret_key_shown,
+            ),
+            (
+                &mut active.stripe_webhook_secret,
+                &mut active.stripe_webhook_secret_shown,
+            ),
         ] {
             *column = Set(String::new());
             *shown = Set(String::new());
@@ -253,7 +259,11 @@ pub async fn save(
         } else {
             keys_changed.join(", ")
         },
-        if after.3 { "allowed from " } else { "not allowed" },
+        if after.3 {
+            "allowed from "
+        } else {
+            "not allowed"
+        },
         if after.3 { after.4.as_str() } else { "" },
     );
     if before.is_some() {

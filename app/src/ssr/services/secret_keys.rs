@@ -102,7 +102,9 @@ pub async fn status(db: &DatabaseConnection) -> Result<BTreeMap<String, u64>, Ap
     let mut counts = BTreeMap::new();
     for sealed in &SEALED {
         for (_, value) in rows(db, sealed, None, None).await? {
-            let key = SecretBox::key_id_of(&value).unwrap_or("(unreadable)").to_owned();
+            let key = SecretBox::key_id_of(&value)
+                .unwrap_or("(unreadable)")
+                .to_owned();
             *counts.entry(key).or_insert(0) += 1;
         }
     }
@@ -141,7 +143,11 @@ pub async fn reencrypt(
                     // Unless it changed since it was read: the newer value stays.
                     .and_where(Expr::col(Alias::new(sealed.column)).eq(old.as_str()));
                 let statement = db.get_database_backend().build(&update);
-                changed += db.execute_raw(statement).await.map_err(internal)?.rows_affected();
+                changed += db
+                    .execute_raw(statement)
+                    .await
+                    .map_err(internal)?
+                    .rows_affected();
             }
             rewritten += changed;
             progress(sealed.table, batch.len());

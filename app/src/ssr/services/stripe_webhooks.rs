@@ -40,8 +40,8 @@ use crate::ssr::services::portal::zone_and_name;
 use crate::ssr::services::reports::{OwnerNotice, mail_owners};
 use crate::ssr::stripe::verify_signature;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -162,7 +162,9 @@ pub async fn handle(
         .map_err(internal)?
         .ok_or_else(|| internal(anyhow::anyhow!("attempt vanished")))?;
     let outcome = match event.kind.as_str() {
-        "payment_intent.succeeded" => succeeded(state, &txn, &attempt, &event.data.object, now).await?,
+        "payment_intent.succeeded" => {
+            succeeded(state, &txn, &attempt, &event.data.object, now).await?
+        }
         "payment_intent.payment_failed" => failed(&txn, &attempt, &event.data.object, now).await?,
         _ => match refunded(&txn, &attempt, &event.data.object, now).await? {
             Some(outcome) => outcome,
@@ -230,7 +232,8 @@ async fn succeeded(
         return Ok("ignored");
     }
     let (scope, organization) = stripe_scope(txn, attempt).await?;
-    let currency = Currency::parse(&attempt.currency).map_err(|_| internal(anyhow::anyhow!("currency")))?;
+    let currency =
+        Currency::parse(&attempt.currency).map_err(|_| internal(anyhow::anyhow!("currency")))?;
     let expected = stripe_units(currency, currency.from_minor(attempt.amount_minor)).ok();
     let received = object.amount_received.or(object.amount);
     let same_currency = object
@@ -244,10 +247,16 @@ async fn succeeded(
         .ok_or_else(|| internal(anyhow::anyhow!("invoice vanished")))?;
     let number = invoice.number.clone().unwrap_or_default();
     if expected.is_none() || received != expected || !same_currency {
-        set_attempt(txn, attempt, |active| {
-            active.status = Set(FLAGGED.into());
-            active.failure = Set("The amount Stripe reported differs from the one asked for.".into());
-        }, now)
+        set_attempt(
+            txn,
+            attempt,
+            |active| {
+                active.status = Set(FLAGGED.into());
+                active.failure =
+                    Set("The amount Stripe reported differs from the one asked for.".into());
+            },
+            now,
+        )
         .await?;
         audit::record(
             txn,
@@ -280,7 +289,18 @@ async fn succeeded(
             object.id,
         );
         let subject = format!("Card payment for {number} needs a look");
-        mail_owners(txn, state, attempt.organization_id, OwnerNotice { subject: &subject, body, kind: "payment_flagged" }, now).await?;
+        mail_owners(
+            txn,
+            state,
+            attempt.organization_id,
+            OwnerNotice {
+                subject: &subject,
+                body,
+                kind: "payment_flagged",
+            },
+            now,
+        )
+        .await?;
         return Ok("flagged");
     }
     let amount_minor = attempt.amount_minor;
@@ -301,11 +321,16 @@ async fn succeeded(
     let customer_id = invoice.customer_id;
     let paid = format_money(currency.code(), currency.from_minor(amount_minor));
     add_payment(txn, invoice, entry, amount_minor, now).await?;
-    set_attempt(txn, attempt, |active| {
-        active.status = Set(SUCCEEDED.into());
-        active.failure = Set(String::new());
-        active.payment_id = Set(Some(payment_id));
-    }, now)
+    set_attempt(
+        txn,
+        attempt,
+        |active| {
+            active.status = Set(SUCCEEDED.into());
+            active.failure = Set(String::new());
+            active.payment_id = Set(Some(payment_id));
+        },
+        now,
+    )
     .await?;
     audit::record(
         txn,
@@ -314,7 +339,10 @@ async fn succeeded(
             action: "payment.recorded",
             object_type: "invoice",
             object_id: attempt.invoice_id,
-            summary: format!("{paid} by card (Stripe {}) from {}", object.id, attempt.payer_email),
+            summary: format!(
+                "{paid} by card (Stripe {}) from {}",
+                object.id, attempt.payer_email
+            ),
             customer_id: Some(customer_id),
         },
         now,
@@ -353,7 +381,18 @@ async fn succeeded(
         attempt.payer_email, object.id, state.settings.public_url, attempt.invoice_id,
     );
     let subject = format!("{paid} paid by card on {number}");
-    mail_owners(txn, state, attempt.organization_id, OwnerNotice { subject: &subject, body, kind: "payment_received" }, now).await?;
+    mail_owners(
+        txn,
+        state,
+        attempt.organization_id,
+        OwnerNotice {
+            subject: &subject,
+            body,
+            kind: "payment_received",
+        },
+        now,
+    )
+    .await?;
     Ok("recorded")
 }
 
@@ -371,10 +410,15 @@ async fn failed(
         .as_ref()
         .and_then(|error| error.message.clone())
         .unwrap_or_else(|| "The card was declined.".into());
-    set_attempt(txn, attempt, |active| {
-        active.status = Set(FAILED.into());
-        active.failure = Set(message);
-    }, now)
+    set_attempt(
+        txn,
+        attempt,
+        |active| {
+            active.status = Set(FAILED.into());
+            active.failure = Set(message);
+        },
+        now,
+    )
     .await?;
     Ok("failed")
 }
@@ -389,7 +433,8 @@ async fn refunded(
     let (Some(payment_id), SUCCEEDED) = (attempt.payment_id, attempt.status.as_str()) else {
         return Ok(None);
     };
-    let currency = Currency::parse(&attempt.currency).map_err(|_| internal(anyhow::anyhow!("currency")))?;
+    let currency =
+        Currency::parse(&attempt.currency).map_err(|_| internal(anyhow::anyhow!("currency")))?;
     let refunded_units = object.amount_refunded.unwrap_or_default();
     let refunded_minor = currency
         .to_minor(from_stripe_units(currency, refunded_units))
@@ -426,7 +471,13 @@ async fn refunded(
     );
     let customer_id = invoice.customer_id;
     add_payment(txn, invoice, entry, -new_minor, now).await?;
-    set_attempt(txn, attempt, |active| active.refunded_minor = Set(refunded_minor), now).await?;
+    set_attempt(
+        txn,
+        attempt,
+        |active| active.refunded_minor = Set(refunded_minor),
+        now,
+    )
+    .await?;
     audit::record(
         txn,
         &scope,
