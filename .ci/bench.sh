@@ -95,6 +95,7 @@ invoicing_bench() { # name database-url port
   mkdir -p "$dir"
   LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
     LEDGERLOCK_OUTBOX_DIR="$dir/outbox" LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 \
+    LEDGERLOCK_STRIPE_API_URL="$stripe" LEDGERLOCK_STRIPE_JS_URL="$stripe/js.stripe.com/v3/" \
     ./target/dist/ledgerlock serve >"$dir/server.log" 2>&1 &
   local server=$!
   pids+=("$server")
@@ -149,7 +150,17 @@ portal_bench() { # base session outbox owner
   wrk -t2 -c8 -d"${duration}s" --latency "$base$link" | awk '
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 }
     END { printf "portal document page (a recipient'"'"'s link): p50 %s, p99 %s, %.0f req/s\n", p50, p99, rps }'
+  # Card payments: connect Stripe (the emulator), pay the link's document,
+  # then time the webhook.
+  curl -fs -o /dev/null -X POST "$base/api/auth/confirm_identity" -H 'accept: application/json' -H "Cookie: $session" \
+    --data-urlencode "password=$password"
+  local webhook_secret="whsec_bench$(date +%s)"
+  curl -fs -o /dev/null -X POST "$base/api/organization/save_payments" -H 'accept: application/json' -H "Cookie: $session" \
+    --data-urlencode "publishable_key=pk_test_bench" --data-urlencode "secret_key=sk_test_bench" \
+    --data-urlencode "webhook_secret=$webhook_secret"
+  python3 .ci/webhook_bench.py "$base" "$stripe" "$link" "$webhook_secret"
 }
+stripe="$(bash .ci/localstripe.sh)"
 cargo build --profile dist --quiet -p ledgerlock --example invoicing_bench
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 invoicing_bench sqlite "sqlite://$work/bench.db?mode=rwc" 3202

@@ -96,8 +96,6 @@ fi
 
 # The Stripe emulator the payment tests talk to (issue 15), pinned, in its
 # own virtual environment.
-if [ "$mode" = test ] && [ ! -x .ci/venv/bin/localstripe ]; then
-  say "pip install localstripe (a Stripe emulator) into .ci/venv"
-  python3 -m venv .ci/venv
-  .ci/venv/bin/pip install --quiet --disable-pip-version-check -r .ci/requirements-test.txt
+if [ "$mode" = test ]; then
+  bash .ci/localstripe.sh --install
 fi

@@ -534,8 +534,9 @@ async fn part_payments_stay_within_limits_and_the_amount_is_the_servers() {
     let attempt = whole.card_entered("4242424242424242").await;
     let refused = whole.confirm(&attempt, "1.00").await;
     assert_eq!(refused.status(), 422);
-    // A declined card says why, and nothing is recorded.
-    let declined = whole.card_entered("4000000000000002").await;
+    // A card that sets up but is declined when charged (the emulator's
+    // 4000 0000 0000 0341) says why, and nothing is recorded.
+    let declined = whole.card_entered("4000000000000341").await;
     let answer = json_of(whole.confirm(&declined, "").await).await;
     assert_eq!(answer["status"], "failed", "{answer}");
     assert!(
