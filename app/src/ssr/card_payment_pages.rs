@@ -26,7 +26,7 @@ use crate::ssr::services::portal::{self, Opened};
 use crate::ssr::services::stripe_webhooks::{self, Delivery};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header::CONTENT_SECURITY_POLICY};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -249,13 +249,15 @@ pub async fn confirm(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    input: Option<Json<ConfirmInput>>,
+    body: Bytes,
 ) -> Response {
     let payer = match payer_of(&state, &token, &headers).await {
         Ok((payer, _)) => payer,
         Err(page) => return refused(&page),
     };
-    let Some(Json(input)) = input else {
+    // Read here rather than by an extractor: a bad body gets the same JSON
+    // answer as every other refusal the page's script shows.
+    let Ok(input) = serde_json::from_slice::<ConfirmInput>(&body) else {
         return problem(&AppError::Conflict(
             "Send the attempt and the amount as JSON.".into(),
         ));
@@ -274,23 +276,24 @@ pub async fn confirm(
     }
 }
 
-#[derive(Deserialize)]
-pub struct StatusQuery {
-    attempt: Uuid,
-}
-
 /// `GET /portal/d/{token}/pay/status?attempt=…`.
 pub async fn status(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(query): Query<StatusQuery>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let payer = match payer_of(&state, &token, &headers).await {
         Ok((payer, _)) => payer,
         Err(page) => return refused(&page),
     };
-    match card_payments::status(&state.db, &payer, query.attempt).await {
+    let attempt = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find_map(|(name, value)| (name == "attempt").then(|| value.parse::<Uuid>().ok()))
+        .flatten();
+    let Some(attempt) = attempt else {
+        return problem(&AppError::NotFound);
+    };
+    match card_payments::status(&state.db, &payer, attempt).await {
         Ok(status) => Json(StatusAnswer::from(status)).into_response(),
         Err(error) => problem(&error),
     }

@@ -39,6 +39,9 @@ struct Key {
 pub struct SecretBox {
     keys: std::sync::RwLock<Vec<Key>>,
     path: Option<std::path::PathBuf>,
+    /// The key file's modification time when last read: sealing reads the
+    /// file again when it changed, so new secrets use a rotated key at once.
+    read_at: std::sync::Mutex<Option<std::time::SystemTime>>,
 }
 
 impl fmt::Debug for SecretBox {
@@ -65,7 +68,24 @@ impl SecretBox {
         let mut keys =
             Self::parse(&text).map_err(|message| CryptoError::KeyFile(shown, message))?;
         keys.path = Some(path.to_owned());
+        keys.read_at = std::sync::Mutex::new(modified(path));
         Ok(keys)
+    }
+
+    /// Reads the key file again if it changed since it was read.
+    fn reload_if_changed(&self) {
+        let Some(path) = &self.path else {
+            return;
+        };
+        let now = modified(path);
+        let changed = self
+            .read_at
+            .lock()
+            .map(|read_at| *read_at != now)
+            .unwrap_or(false);
+        if changed {
+            self.reload_for("");
+        }
     }
 
     fn keys(&self) -> std::sync::RwLockReadGuard<'_, Vec<Key>> {
@@ -85,6 +105,9 @@ impl SecretBox {
         else {
             return false;
         };
+        if let Ok(mut read_at) = self.read_at.lock() {
+            *read_at = modified(path);
+        }
         let fresh = fresh
             .keys
             .into_inner()
@@ -126,6 +149,7 @@ impl SecretBox {
         Ok(Self {
             keys: std::sync::RwLock::new(keys),
             path: None,
+            read_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -176,6 +200,7 @@ impl SecretBox {
     }
 
     pub fn seal(&self, plaintext: &[u8], associated_data: &str) -> Result<String, CryptoError> {
+        self.reload_if_changed();
         let keys = self.keys();
         let key = keys.first().ok_or(CryptoError::Encrypt)?;
         let mut nonce = [0_u8; 12];
@@ -235,6 +260,12 @@ impl SecretBox {
             )
             .map_err(|_| CryptoError::Decrypt)
     }
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
 }
 
 #[cfg(unix)]
@@ -322,6 +353,8 @@ mod tests {
         let sealed = first.seal(b"x", "a").unwrap();
         assert_eq!(SecretBox::key_id_of(&sealed), Some("k1"));
         assert_eq!(SecretBox::add_key(&path).unwrap(), "k2");
+        // A running process seals with the new key at once.
+        assert!(first.seal(b"y", "a").unwrap().starts_with("v1:k2:"));
         let after = SecretBox::load_or_create(&path).unwrap();
         assert_eq!(after.current_key_id(), "k2");
         assert_eq!(after.open(&sealed, "a").unwrap(), b"x");

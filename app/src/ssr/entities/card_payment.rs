@@ -29,6 +29,8 @@ pub struct Model {
     pub payment_id: Option<Uuid>,
     /// How much of it Stripe reported refunded, in the minor unit.
     pub refunded_minor: i64,
+    /// Confirmations tried (each asks Stripe): at most 10 per attempt.
+    pub confirm_tries: i32,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -44,6 +44,7 @@ impl MigrationTrait for Migration {
                     .col(text(CardPayments::Failure).default(""))
                     .col(uuid_null(CardPayments::PaymentId))
                     .col(big_integer(CardPayments::RefundedMinor).default(0))
+                    .col(integer(CardPayments::ConfirmTries).default(0))
                     .col(timestamp_with_time_zone(CardPayments::CreatedAt))
                     .col(timestamp_with_time_zone(CardPayments::UpdatedAt))
                     .to_owned(),
@@ -116,6 +117,7 @@ enum CardPayments {
     Failure,
     PaymentId,
     RefundedMinor,
+    ConfirmTries,
     CreatedAt,
     UpdatedAt,
 }

@@ -26,9 +26,10 @@ use crate::ssr::services::invoices::{balance_minor, currency_of};
 use crate::ssr::services::payment_provider::{self, Connected};
 use crate::ssr::stripe::{NewPaymentIntent, StripeError};
 use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
+    Set, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -41,6 +42,38 @@ pub(crate) const FLAGGED: &str = "flagged";
 
 /// Card forms one document may open per hour: each costs a call to Stripe.
 const STARTS_PER_DOCUMENT_PER_HOUR: u64 = 20;
+
+/// Confirmations one attempt may try (each reads its SetupIntent from Stripe).
+const CONFIRM_TRIES_PER_ATTEMPT: i32 = 10;
+
+/// How long a payment in progress keeps others off its document: a second
+/// card form would charge the balance twice. After this, Stripe's answer is
+/// overdue and the document can be paid again.
+const PROCESSING_BLOCKS_FOR: Duration = Duration::hours(1);
+
+/// Another attempt on `invoice_id` that Stripe may still be charging.
+async fn payment_in_progress(
+    db: &impl sea_orm::ConnectionTrait,
+    invoice_id: Uuid,
+    except: Option<Uuid>,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let mut query = card_payment::Entity::find()
+        .filter(card_payment::Column::InvoiceId.eq(invoice_id))
+        .filter(card_payment::Column::Status.eq(PROCESSING))
+        .filter(card_payment::Column::UpdatedAt.gt(now - PROCESSING_BLOCKS_FOR));
+    if let Some(id) = except {
+        query = query.filter(card_payment::Column::Id.ne(id));
+    }
+    Ok(query.count(db).await.map_err(internal)? > 0)
+}
+
+fn in_progress() -> AppError {
+    AppError::Conflict(
+        "A card payment for this document is being processed: wait for its result before paying again."
+            .into(),
+    )
+}
 
 /// Who pays: a customer contact, through a link or a portal session.
 #[derive(Debug, Clone)]
@@ -138,6 +171,9 @@ pub async fn start(
         .count(&state.db)
         .await
         .map_err(internal)?;
+    if payment_in_progress(&state.db, payer.invoice_id, None, now).await? {
+        return Err(in_progress());
+    }
     if recent >= STARTS_PER_DOCUMENT_PER_HOUR {
         return Err(AppError::Conflict(
             "Too many payment attempts for this document: please try again in an hour.".into(),
@@ -169,6 +205,7 @@ pub async fn start(
         failure: Set(String::new()),
         payment_id: Set(None),
         refunded_minor: Set(0),
+        confirm_tries: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -255,6 +292,27 @@ pub async fn confirm(
     let amount_minor = currency
         .to_minor(amount)
         .map_err(|_| AppError::Conflict("This amount is too large.".into()))?;
+    // Each confirmation asks Stripe: a few per attempt, counted before asking.
+    let counted = card_payment::Entity::update_many()
+        .col_expr(
+            card_payment::Column::ConfirmTries,
+            Expr::col(card_payment::Column::ConfirmTries).add(1),
+        )
+        .filter(card_payment::Column::Id.eq(attempt_id))
+        .filter(card_payment::Column::Status.eq(STARTED))
+        .filter(card_payment::Column::ConfirmTries.lt(CONFIRM_TRIES_PER_ATTEMPT))
+        .exec(&state.db)
+        .await
+        .map_err(internal)?;
+    if counted.rows_affected != 1 {
+        let now_row = attempt_of(&state.db, payer, attempt_id).await?;
+        if now_row.status != STARTED {
+            return Ok(status_of(&now_row));
+        }
+        return Err(AppError::Conflict(
+            "Too many tries for this payment: reload the page and start again.".into(),
+        ));
+    }
     let setup = state
         .stripe
         .setup_intent(&account.secret_key, &attempt.setup_intent_id)
@@ -265,7 +323,14 @@ pub async fn confirm(
             "The card was not accepted: check its details and try again.".into(),
         ));
     };
-    // Claim the attempt: of two confirmations sent at once, one goes on.
+    // Claim the attempt, under the organization's lock: of two confirmations
+    // sent at once one goes on, and no two attempts charge one document.
+    let txn = state.db.begin().await.map_err(internal)?;
+    crate::ssr::services::audit::lock(&txn, payer.organization_id).await?;
+    if payment_in_progress(&txn, payer.invoice_id, Some(attempt_id), now).await? {
+        txn.rollback().await.map_err(internal)?;
+        return Err(in_progress());
+    }
     let claimed = card_payment::Entity::update_many()
         .col_expr(card_payment::Column::Status, Expr::value(PROCESSING))
         .col_expr(card_payment::Column::Currency, Expr::value(currency.code()))
@@ -273,9 +338,10 @@ pub async fn confirm(
         .col_expr(card_payment::Column::UpdatedAt, Expr::value(now))
         .filter(card_payment::Column::Id.eq(attempt_id))
         .filter(card_payment::Column::Status.eq(STARTED))
-        .exec(&state.db)
+        .exec(&txn)
         .await
         .map_err(internal)?;
+    txn.commit().await.map_err(internal)?;
     if claimed.rows_affected != 1 {
         return Ok(status_of(&attempt_of(&state.db, payer, attempt_id).await?));
     }

@@ -77,6 +77,29 @@ struct EventObject {
     payment_intent: Option<String>,
     #[serde(default)]
     last_payment_error: Option<crate::ssr::stripe::StripeMessage>,
+    /// On a PaymentIntent: `ledgerlock_attempt` names the attempt, so an
+    /// event that arrives before the intent's id was stored still finds it.
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+impl EventObject {
+    fn attempt_id(&self) -> Option<uuid::Uuid> {
+        self.metadata
+            .as_ref()?
+            .get("ledgerlock_attempt")?
+            .as_str()?
+            .parse()
+            .ok()
+    }
+
+    /// Whether `attempt` already names another PaymentIntent than this one.
+    fn other_intent_than(&self, attempt: &card_payment::Model) -> bool {
+        attempt
+            .payment_intent_id
+            .as_deref()
+            .is_some_and(|stored| stored != self.id)
+    }
 }
 
 /// How a delivery was answered.
@@ -121,12 +144,26 @@ pub async fn handle(
     let Some(intent_id) = intent_id else {
         return Ok(Delivery::Ignored);
     };
-    let Some(attempt) = card_payment::Entity::find()
+    let by_intent = card_payment::Entity::find()
         .filter(card_payment::Column::PaymentIntentId.eq(intent_id.as_str()))
         .one(&state.db)
         .await
-        .map_err(internal)?
-    else {
+        .map_err(internal)?;
+    // Stripe may send the event before the call that created the intent has
+    // returned (its id not stored yet): the intent's metadata names the
+    // attempt. The signature is checked with that attempt's organization's
+    // secret all the same.
+    let attempt = match (by_intent, event.data.object.attempt_id()) {
+        (Some(attempt), _) => Some(attempt),
+        (None, Some(id)) if event.kind.starts_with("payment_intent.") => {
+            card_payment::Entity::find_by_id(id)
+                .one(&state.db)
+                .await
+                .map_err(internal)?
+        }
+        _ => None,
+    };
+    let Some(attempt) = attempt else {
         return Ok(Delivery::Ignored);
     };
     let organization_id = attempt.organization_id;
@@ -246,14 +283,25 @@ async fn succeeded(
         .map_err(internal)?
         .ok_or_else(|| internal(anyhow::anyhow!("invoice vanished")))?;
     let number = invoice.number.clone().unwrap_or_default();
-    if expected.is_none() || received != expected || !same_currency {
+    let problem = if object.other_intent_than(attempt) {
+        Some("a second charge for one payment attempt")
+    } else if invoice.voided_at.is_some() {
+        Some("the invoice was voided before the card payment came in")
+    } else if expected.is_none() || received != expected || !same_currency {
+        Some("the amount differs from the one the customer was asked to pay")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
         set_attempt(
             txn,
             attempt,
             |active| {
                 active.status = Set(FLAGGED.into());
-                active.failure =
-                    Set("The amount Stripe reported differs from the one asked for.".into());
+                active.failure = Set(format!("Not recorded: {problem}."));
+                if attempt.payment_intent_id.is_none() {
+                    active.payment_intent_id = Set(Some(object.id.clone()));
+                }
             },
             now,
         )
@@ -266,7 +314,7 @@ async fn succeeded(
                 object_type: "invoice",
                 object_id: attempt.invoice_id,
                 summary: format!(
-                    "card payment {} reported as {} {}, asked {}: not recorded",
+                    "card payment {} reported as {} {}, asked {}: not recorded ({problem})",
                     object.id,
                     received.unwrap_or_default(),
                     object.currency.as_deref().unwrap_or("?"),
@@ -279,8 +327,8 @@ async fn succeeded(
         .await?;
         let body = format!(
             "Hello,\n\nStripe reported a card payment for invoice {number} of {organization}\n\
-             that does not match what the customer was asked to pay\n\
-             (reported: {} {}; asked: {}). It was NOT recorded.\n\n\
+             that was NOT recorded: {problem}\n\
+             (reported: {} {}; asked: {}).\n\n\
              Check the payment {} in Stripe's dashboard, then record it by hand\n\
              or refund it.\n",
             received.unwrap_or_default(),
@@ -328,6 +376,7 @@ async fn succeeded(
             active.status = Set(SUCCEEDED.into());
             active.failure = Set(String::new());
             active.payment_id = Set(Some(payment_id));
+            active.payment_intent_id = Set(Some(object.id.clone()));
         },
         now,
     )
@@ -410,12 +459,16 @@ async fn failed(
         .as_ref()
         .and_then(|error| error.message.clone())
         .unwrap_or_else(|| "The card was declined.".into());
+    if object.other_intent_than(attempt) {
+        return Ok("ignored");
+    }
     set_attempt(
         txn,
         attempt,
         |active| {
             active.status = Set(FAILED.into());
             active.failure = Set(message);
+            active.payment_intent_id = Set(Some(object.id.clone()));
         },
         now,
     )
@@ -440,8 +493,25 @@ async fn refunded(
         .to_minor(from_stripe_units(currency, refunded_units))
         .unwrap_or(i64::MAX)
         .min(attempt.amount_minor);
-    let new_minor = refunded_minor - attempt.refunded_minor;
+    // What is still unreversed of the payment: "mark unpaid" may have
+    // reversed it by hand already; money is never reversed twice.
+    let reversed: i64 = crate::ssr::entities::payment::Entity::find()
+        .filter(crate::ssr::entities::payment::Column::ReversesPaymentId.eq(payment_id))
+        .all(txn)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|entry| -entry.amount_minor)
+        .sum();
+    let unreversed = (attempt.amount_minor - reversed).max(0);
+    let new_minor = (refunded_minor - attempt.refunded_minor).min(unreversed);
     if new_minor <= 0 {
+        if refunded_minor > attempt.refunded_minor {
+            let refunded = |active: &mut card_payment::ActiveModel| {
+                active.refunded_minor = Set(refunded_minor);
+            };
+            set_attempt(txn, attempt, refunded, now).await?;
+        }
         return Ok(Some("ignored"));
     }
     let (scope, _) = stripe_scope(txn, attempt).await?;
