@@ -39,9 +39,10 @@ struct Key {
 pub struct SecretBox {
     keys: std::sync::RwLock<Vec<Key>>,
     path: Option<std::path::PathBuf>,
-    /// The key file's modification time when last read: sealing reads the
-    /// file again when it changed, so new secrets use a rotated key at once.
-    read_at: std::sync::Mutex<Option<std::time::SystemTime>>,
+    /// The key file's identity when last read (see [`FileStamp`]): sealing
+    /// reads the file again when it changed, so new secrets use a rotated
+    /// key at once.
+    read_at: std::sync::Mutex<Option<FileStamp>>,
 }
 
 impl fmt::Debug for SecretBox {
@@ -262,10 +263,27 @@ impl SecretBox {
     }
 }
 
-fn modified(path: &Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path)
-        .and_then(|meta| meta.modified())
-        .ok()
+/// What tells a changed key file: its modification time, length and (on
+/// Unix) inode; `keys rotate` renames a new file over the old, so the inode
+/// changes even when the clock's granularity hides the new time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+fn modified(path: &Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(FileStamp {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+        inode,
+    })
 }
 
 #[cfg(unix)]
