@@ -2,6 +2,7 @@
 
 use crate::api::auth::{ResendConfirmation, SignOut, Viewer, me};
 use crate::api::organization::{CreateOrganization, SwitchOrganization, my_organizations};
+use crate::components::browser_data::browser_data;
 use crate::components::form::{Field, FormAlert};
 use crate::components::time::BrowserTimeZoneField;
 use crate::domain::Permission;
@@ -29,7 +30,7 @@ pub fn AppShell() -> impl IntoView {
     // In the browser, every navigation asks again whether the session still
     // stands: a member removed a moment ago lands on the sign-in page at
     // their next click rather than on a page of errors.
-    let still_signed_in = LocalResource::new(move || {
+    let still_signed_in = browser_data(move || {
         location.pathname.track();
         me()
     });
@@ -184,7 +185,7 @@ pub fn can(permission: Permission) -> bool {
 #[component]
 fn OrganizationSwitch() -> impl IntoView {
     let switch = ServerAction::<SwitchOrganization>::new();
-    let choices = LocalResource::new(my_organizations);
+    let choices = browser_data(my_organizations);
     // Everything on screen belongs to the old organization: load afresh.
     Effect::new(move |_| {
         if matches!(switch.value().get(), Some(Ok(()))) {

@@ -3,6 +3,7 @@
 
 use crate::api::customers::list_customers;
 use crate::api::team::CustomerRef;
+use crate::components::browser_data::browser_data;
 use leptos::prelude::*;
 
 #[component]
@@ -13,7 +14,7 @@ pub fn CustomerPicker(
     id: String,
 ) -> impl IntoView {
     let (query, set_query) = signal(String::new());
-    let found = LocalResource::new(move || {
+    let found = browser_data(move || {
         let query = query.get();
         async move { list_customers(query, None, false).await }
     });

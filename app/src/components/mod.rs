@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod app_shell;
+pub mod browser_data;
 pub mod confirm_identity;
 pub mod customer_picker;
 pub mod form;

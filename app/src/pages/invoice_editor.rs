@@ -5,6 +5,7 @@
 use crate::api::customers::{CustomerView, list_customers};
 use crate::api::invoices::{InvoiceForm, LineForm, editor_defaults, get_invoice, save_draft};
 use crate::api::products::{ProductView, TaxRateView, list_products, list_tax_rates};
+use crate::components::browser_data::browser_data;
 use crate::components::money::format_money;
 use crate::domain::invoice::{self, Draft, LineInput, LineTax, PriceMode, TaxRounding};
 use crate::domain::money::Currency;
@@ -102,11 +103,11 @@ pub fn InvoiceEditorPage() -> impl IntoView {
         move || customer_search.get(),
         |search| list_customers(search, None, false),
     );
-    // Loaded in the browser only: the line rows read them outside any
-    // Suspense, where server-rendered data could arrive after hydration.
-    let rates = LocalResource::new(list_tax_rates);
-    let products = LocalResource::new(|| list_products(String::new()));
-    let defaults = LocalResource::new(editor_defaults);
+    // Loaded in the browser only, after hydration (see `browser_data`): the
+    // line rows read them outside any Suspense of their own.
+    let rates = browser_data(list_tax_rates);
+    let products = browser_data(|| list_products(String::new()));
+    let defaults = browser_data(editor_defaults);
     let existing = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_invoice(id).await.map(Some),

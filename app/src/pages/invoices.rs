@@ -6,6 +6,7 @@ use crate::api::invoices::{
     list_invoices,
 };
 use crate::components::app_shell::can;
+use crate::components::browser_data::browser_data;
 use crate::components::confirm_identity::ConfirmIdentity;
 use crate::components::form::FormAlert;
 use crate::components::money::format_money;
@@ -207,7 +208,7 @@ pub fn InvoicesPage() -> impl IntoView {
 #[component]
 fn ExportLinks() -> impl IntoView {
     let confirmed = RwSignal::new(0_u32);
-    let allowed = LocalResource::new(move || {
+    let allowed = browser_data(move || {
         confirmed.track();
         check_export()
     });
