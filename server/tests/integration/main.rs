@@ -6,6 +6,7 @@
 mod account_security;
 mod auth;
 mod billing;
+mod card_payment_attacks;
 mod card_payments;
 mod config;
 mod delivery;

@@ -237,12 +237,19 @@ pub async fn save(
     active.partial_payments = Set(new.partial_payments);
     active.partial_minimum = Set(minimum.normalize().to_string());
     active.updated_at = Set(now);
+    // Every column is set above; an unset one reads as empty.
+    let text =
+        |value: &sea_orm::ActiveValue<String>| value.try_as_ref().cloned().unwrap_or_default();
     let after = (
-        active.stripe_publishable_key.clone().unwrap(),
-        active.stripe_secret_key_shown.clone().unwrap(),
-        active.stripe_webhook_secret_shown.clone().unwrap(),
-        active.partial_payments.clone().unwrap(),
-        active.partial_minimum.clone().unwrap(),
+        text(&active.stripe_publishable_key),
+        text(&active.stripe_secret_key_shown),
+        text(&active.stripe_webhook_secret_shown),
+        active
+            .partial_payments
+            .try_as_ref()
+            .copied()
+            .unwrap_or(false),
+        text(&active.partial_minimum),
     );
     if before.as_ref() == Some(&after) && keys_changed.is_empty() {
         txn.rollback().await.map_err(internal)?;
