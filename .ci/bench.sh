@@ -3,6 +3,8 @@
 # Expects the dist build (make bench builds it first: .ci/build.sh dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Chromium, PostgreSQL and playwright-core (the time-to-interactive figures).
+bash .ci/tools.sh test >/dev/null
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 app_port=3200
@@ -85,6 +87,9 @@ loaded_p99=$(p99 "$base/app")
 rm -f "$work/signing-in"
 printf 'signed-in dashboard p99: %s alone, %s while 20 concurrent sign-ins run\n' "$quiet_p99" "$loaded_p99"
 
+# Time to interactive in Chromium over an emulated slow link.
+node end2end/bench/interactive.mjs "$base"
+
 # Invoicing at scale, on SQLite and on PostgreSQL: a generated organization
 # (`ledgerlock demo-data`), then server-side timings of its services and a
 # streamed CSV export through HTTP with the server's peak memory.
@@ -93,13 +98,17 @@ customers="${BENCH_CUSTOMERS:-100000}"
 invoicing_bench() { # name database-url port
   local name="$1" url="$2" port="$3" dir="$work/$1"
   mkdir -p "$dir"
-  LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
-    LEDGERLOCK_OUTBOX_DIR="$dir/outbox" LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 \
-    LEDGERLOCK_STRIPE_API_URL="$stripe" LEDGERLOCK_STRIPE_JS_URL="$stripe/js.stripe.com/v3/" \
-    ./target/dist/ledgerlock serve >"$dir/server.log" 2>&1 &
-  local server=$!
-  pids+=("$server")
-  wait_for "http://127.0.0.1:$port/readyz"
+  serve() {
+    LEDGERLOCK_ADDR="127.0.0.1:$port" LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
+      LEDGERLOCK_OUTBOX_DIR="$dir/outbox" LEDGERLOCK_AUTH_RATE_PER_MINUTE=1000000 \
+      LEDGERLOCK_STRIPE_API_URL="$stripe" LEDGERLOCK_STRIPE_JS_URL="$stripe/js.stripe.com/v3/" \
+      ./target/dist/ledgerlock serve >>"$dir/server.log" 2>&1 &
+    server=$!
+    pids+=("$server")
+    wait_for "http://127.0.0.1:$port/readyz"
+  }
+  local server
+  serve
   local owner="demo-$name-$(date +%s)@example.com"
   local session
   session="$(curl -fs -D - -o /dev/null -X POST "http://127.0.0.1:$port/api/auth/sign_up" -H 'accept: application/json' \
@@ -108,6 +117,13 @@ invoicing_bench() { # name database-url port
   /usr/bin/time -f %e -o "$dir/generated" env LEDGERLOCK_DATA_DIR="$dir" LEDGERLOCK_DATABASE_URL="$url" LEDGERLOCK_LOG=warn \
     ./target/dist/ledgerlock demo-data --owner "$owner" --customers "$customers" --invoices "$invoices"
   echo "== $name: $invoices invoices, $customers customers (generated in $(cat "$dir/generated") s)"
+  # A restart on the full database: process start to /readyz answering.
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  local restarted
+  restarted=$(date +%s%N)
+  serve
+  printf 'cold start to ready with this database: %d ms\n' $(( ($(date +%s%N) - restarted) / 1000000 ))
   ./target/dist/examples/invoicing_bench "$url" "$owner"
   local before seconds peak
   before=$(date +%s%N)

@@ -32,10 +32,10 @@ wasm_dir="target/wasm32-unknown-unknown/$([ "$wasm_profile" = dev ] && echo debu
 step() { printf '\n== build (%s): %s\n' "$profile" "$*"; }
 elapsed() { printf '   done in %d s\n' $(( $(date +%s) - $1 )); }
 
-# Three jobs side by side: the tools (apt, npm, wasm-bindgen-cli), the
+# Three jobs side by side: the tools (apt, npm, the glue generator), the
 # browser client and the server. On 2 cores each fills the single-threaded
-# stretches of the others (the application crate, the server crate and
-# wasm-bindgen-cli each end on one core for minutes on a fresh build).
+# stretches of the others (the application crate and the server crate
+# each end on one core for minutes on a fresh build).
 # The two cargo builds use different profiles, so different directories
 # under target/ and no lock between them. Each line of output is prefixed
 # with its job's name.
@@ -94,8 +94,7 @@ else
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 step "wasm-bindgen: JavaScript glue"
-wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name ledgerlock \
-  "$wasm_dir/ledgerlock_frontend.wasm"
+target/tools/ledgerlock-bindgen "$wasm_dir/ledgerlock_frontend.wasm" "$work"
 
 if [ -n "$optimise" ]; then
   # binaryen from npm (.ci/package.json): Debian's binaryen 108 breaks the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Ledgerlock needs, skipping what is there.
-#   .ci/tools.sh build   the wasm32 target, wasm-bindgen-cli, binaryen (npm)
+#   .ci/tools.sh build   the wasm32 target, the glue generator (.ci/bindgen), binaryen (npm)
 #   .ci/tools.sh test    the above, plus Chromium, PostgreSQL and the end-to-end npm packages
 #   .ci/tools.sh target  only the wasm32 target (what the lints and the builds need first)
 # .ci/build.sh runs `build` (or `test`) beside the cargo builds.
@@ -31,7 +31,7 @@ apt_install() {
 }
 
 # Debian packages first, all in one apt run in the background: downloading
-# them overlaps with compiling wasm-bindgen-cli below (minutes on 2 cores).
+# them overlaps with compiling the glue generator below.
 packages=()
 command -v node >/dev/null || packages+=(nodejs npm)
 # The PDF fonts' fallback chain (app/src/ssr/pdf/fonts.rs): Noto for the
@@ -60,13 +60,12 @@ if [ "${#packages[@]}" -gt 0 ]; then
   apt_pid=$!
 fi
 
-# wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly.
-bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
-  # At opt-level 1: it compiles in much less time, and it runs for seconds.
-  say "cargo install wasm-bindgen-cli $bindgen_version (minutes: it compiles beside the app)"
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
-fi
+# The JavaScript glue's generator: wasm-bindgen's library in a small
+# workspace crate (.ci/bindgen), so Cargo.lock keeps it at the version the
+# client links, in its own profile and target directory (no lock shared
+# with the builds beside it). Seconds when it is up to date.
+say "cargo build -p ledgerlock-bindgen (the JavaScript glue's generator)"
+cargo build --profile tools -p ledgerlock-bindgen --quiet
 
 if [ -n "$apt_pid" ]; then
   if ! wait "$apt_pid"; then

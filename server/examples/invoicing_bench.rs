@@ -1,6 +1,7 @@
 //! Server-side timings of the invoicing services on a database filled by
 //! `ledgerlock demo-data`: the invoice list (first page, a deep page, by
-//! status), customer search, issuing, and a 200-line PDF.
+//! status), totals per status, customer search, issuing, the audit page and
+//! a 200-line PDF.
 //! Usage: invoicing_bench <database url> <owner email>
 #![allow(clippy::print_stdout)]
 
@@ -10,7 +11,9 @@ use ledgerlock_app::ssr::access::{CustomerReach, Tenant};
 use ledgerlock_app::ssr::entities::{customer, invoice, membership, user};
 use ledgerlock_app::ssr::pdf;
 use ledgerlock_app::ssr::services::audit::{Actor, Scope};
-use ledgerlock_app::ssr::services::{customers, invoice_issuing, invoice_views, invoices};
+use ledgerlock_app::ssr::services::{
+    audit, audit_log, customers, invoice_issuing, invoice_views, invoices, status_totals,
+};
 use sea_orm::{
     ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -102,9 +105,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
         invoice_views::list(&db, tenant, &overdue, today)
     })
     .await?;
-    measure("totals per status (all invoices, one call)", 5, |_| {
-        invoice_views::status_totals(&db, tenant, &first, today)
+    measure("totals per status (kept summaries)", 200, |_| {
+        status_totals::status_totals(&db, tenant, &first, today)
     })
+    .await?;
+    measure(
+        "totals per status (recounted, as a filtered list)",
+        5,
+        |_| status_totals::recounted(&db, tenant, &first, today),
+    )
     .await?;
     let prefixes = [
         "alp", "bal", "cob", "del", "emb", "fjo", "gra", "har", "iri", "jun",
@@ -156,6 +165,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
     measure("issue an invoice", 100, |run| {
         invoice_issuing::issue(&db, &scope, drafts[run], time::OffsetDateTime::now_utc())
     })
+    .await?;
+
+    // The audit page: its newest events and the check since the last one
+    // (the issuing above wrote events; the first check walks them all).
+    let full = Instant::now();
+    audit::verify(&db, organization_id)
+        .await
+        .map_err(|error| format!("{error:?}"))?;
+    println!(
+        "audit chain, full check: {:.2} ms",
+        full.elapsed().as_secs_f64() * 1000.0
+    );
+    measure(
+        "audit page (newest events and the check since the last)",
+        200,
+        |_| async {
+            audit_log::list(&db, tenant, "", None).await?;
+            audit::verify_since_checkpoint(&db, organization_id).await
+        },
+    )
     .await?;
 
     let long = invoices::save_draft(

@@ -1,5 +1,7 @@
 //! `ledgerlock`: serve the application, or run one of its maintenance commands.
 
+mod demo_progress;
+
 use clap::{Parser, Subcommand};
 use ledgerlock_server::startup::{Application, StartupError, open_database, shutdown_signal};
 use ledgerlock_server::{Config, telemetry};
@@ -138,11 +140,16 @@ fn main() -> ExitCode {
                     customers,
                     invoices,
                 };
-                ledgerlock_app::ssr::demo::generate(&db, &owner, &size, |step| {
-                    tracing::info!(step, "demo data written");
-                })
-                .await
-                .map_err(|error| StartupError::Task(format!("demo data: {error}")))?;
+                let bars = demo_progress::Bars::new(&size);
+                ledgerlock_app::ssr::demo::generate(&db, &owner, &size, |step| bars.show(step))
+                    .await
+                    .map_err(|error| StartupError::Task(format!("demo data: {error}")))?;
+                bars.finish();
+                tracing::info!(
+                    customers = size.customers,
+                    invoices = size.invoices,
+                    "demo data written"
+                );
                 Ok(ExitCode::SUCCESS)
             }
         }

@@ -219,13 +219,13 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
 #[server(prefix = "/api", endpoint = "invoices/status_totals", input = Json)]
 pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTotal>, AppError> {
     use crate::domain::Permission;
-    use crate::ssr::{request::RequestContext, services::invoice_views};
+    use crate::ssr::{request::RequestContext, services::status_totals};
 
     let request = RequestContext::capture()?;
     let result = async {
         let member = request.require_member(Permission::InvoicesRead).await?;
         let today = member.today(request.now());
-        invoice_views::status_totals(&request.state.db, member.tenant(), &filter, today).await
+        status_totals::status_totals(&request.state.db, member.tenant(), &filter, today).await
     }
     .await;
     request.respond(result)

@@ -16,7 +16,10 @@ pub fn AuditLogPage() -> impl IntoView {
         move || (action(), before()),
         |(action, before)| list_audit_events(action, before),
     );
-    let chain = Resource::new(|| (), |_| verify_audit_chain());
+    // `?full=1` (the button below) walks every event; a visit checks the
+    // events since the last check.
+    let full = move || query.read().get("full").is_some_and(|value| value == "1");
+    let chain = Resource::new(full, verify_audit_chain);
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
@@ -25,7 +28,11 @@ pub fn AuditLogPage() -> impl IntoView {
                 match chain.await {
                     Ok(status) if status.intact => view! {
                         <div class="notice" role="status" data-testid="chain-status">
-                            {format!("The chain of {} events verifies: nothing was changed or removed.", status.events)}
+                            {chain_summary(status.events, status.checked_from)}
+                            <form method="get" class="notice-action">
+                                <input type="hidden" name="full" value="1" />
+                                <button type="submit" class="button" data-testid="chain-full-check">"Check every event"</button>
+                            </form>
                         </div>
                     }.into_any(),
                     Ok(status) => view! {
@@ -76,5 +83,25 @@ pub fn AuditLogPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What an intact check says: how many events the chain has and which of
+/// them this check read (the rest were found intact by an earlier check).
+fn chain_summary(events: u64, checked_from: i64) -> String {
+    let first = u64::try_from(checked_from).unwrap_or(1).max(1);
+    if first <= 1 {
+        format!(
+            "The chain of {events} events verifies: every event was checked, nothing was changed or removed."
+        )
+    } else if first > events {
+        format!(
+            "The chain of {events} events verifies: no event was added since the last check, which found events 1–{events} intact."
+        )
+    } else {
+        format!(
+            "The chain of {events} events verifies: events {first}–{events} were checked now, events 1–{} by an earlier check. Nothing was changed or removed since.",
+            first - 1
+        )
     }
 }

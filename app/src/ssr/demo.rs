@@ -63,13 +63,21 @@ pub struct DemoSize {
     pub invoices: u32,
 }
 
+/// How far generation is: rows of one kind written so far out of all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Customers { done: u32, of: u32 },
+    Invoices { done: u32, of: u32 },
+}
+
 /// Generates into the organization of the account with `owner_email`;
-/// `progress` hears about each finished step.
+/// `progress` hears after each batch (1,000 customers or 500 invoices,
+/// each batch one transaction).
 pub async fn generate(
     db: &DatabaseConnection,
     owner_email: &str,
     size: &DemoSize,
-    progress: impl Fn(&str),
+    progress: impl Fn(Progress),
 ) -> Result<(), AppError> {
     let owner = user::Entity::find()
         .filter(user::Column::EmailLookup.eq(owner_email.trim().to_lowercase()))
@@ -153,8 +161,11 @@ pub async fn generate(
             .exec(db)
             .await
             .map_err(internal)?;
+        progress(Progress::Customers {
+            done: customers.len() as u32,
+            of: size.customers,
+        });
     }
-    progress(&format!("{} customers", size.customers));
 
     // Issue dates over the last two years, oldest first, numbered per year.
     let mut counters: BTreeMap<i32, i64> = BTreeMap::new();
@@ -298,9 +309,10 @@ pub async fn generate(
         }
         txn.commit().await.map_err(internal)?;
         done += batch.len() as u32;
-        if done.is_multiple_of(100_000) {
-            progress(&format!("{done} invoices"));
-        }
+        progress(Progress::Invoices {
+            done,
+            of: size.invoices,
+        });
     }
     // The series continue after the generated numbers.
     for (year, last) in counters {
@@ -331,6 +343,5 @@ pub async fn generate(
     let mut active: billing_settings::ActiveModel = settings.into();
     active.invoice_number_format = Set("INV-{YYYY}-{000000}".into());
     active.update(db).await.map_err(internal)?;
-    progress(&format!("{} invoices", size.invoices));
     Ok(())
 }

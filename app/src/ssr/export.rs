@@ -187,7 +187,9 @@ pub async fn download(
     };
     let now = state.clock.now();
     let today = member.today(now);
-    if audit::record_alone(&state.db, &scope, change, now)
+    // One event per user, document and hour: downloading again adds
+    // nothing to the chain (issue 16).
+    if audit::record_read(&state.db, &scope, change, now, async |_| Ok(()))
         .await
         .is_err()
     {

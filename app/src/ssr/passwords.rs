@@ -43,8 +43,10 @@ pub struct Passwords {
     /// Verified against when the email is unknown, so that an unknown email
     /// costs the same time as a wrong password.
     dummy: PasswordHash,
-    /// Hashing is CPU- and memory-bound: at most one per core at a time, so
-    /// a burst of sign-ins queues instead of starving every other request.
+    /// Hashing is CPU- and memory-bound: at most one fewer than the cores
+    /// at a time (one on a 1- or 2-core machine), so a burst of sign-ins
+    /// queues and one core is always left for every other request (issue
+    /// 16: the dashboard's p99 while 20 sign-ins hash at once).
     permits: Semaphore,
 }
 
@@ -56,7 +58,7 @@ impl Passwords {
         Ok(Self {
             params,
             dummy,
-            permits: Semaphore::new(cores),
+            permits: Semaphore::new(cores.saturating_sub(1).max(1)),
         })
     }
 

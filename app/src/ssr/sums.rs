@@ -16,7 +16,7 @@ const SPLIT: i64 = 1_000_000_000;
 
 /// `SUM(expr)` read as a BIGINT on both engines (PostgreSQL sums BIGINT as
 /// NUMERIC).
-fn sum_as_bigint(expr: Expr) -> Expr {
+pub fn sum_as_bigint(expr: Expr) -> Expr {
     Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")))
 }
 

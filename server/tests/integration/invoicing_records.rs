@@ -63,9 +63,15 @@ async fn the_audit_chain_verifies_and_names_the_altered_event() {
             && printed.contains("event 3: the event's content was changed"),
         "{printed}"
     );
+    // The page's full check sees it; its usual check starts after event 5,
+    // which the first check found intact (`audit_reads.rs`).
     let verified = json_of(
-        app.call("/api/audit/verify", &[], Some(&books.cookie))
-            .await,
+        app.call(
+            "/api/audit/verify",
+            &[("full", "true")],
+            Some(&books.cookie),
+        )
+        .await,
     )
     .await;
     assert_eq!(verified["intact"], false);

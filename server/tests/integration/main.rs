@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account_security;
+mod audit_reads;
 mod auth;
 mod billing;
 mod card_payment_attacks;
@@ -21,4 +22,5 @@ mod permission_matrix;
 mod portal;
 mod probes;
 mod second_factors;
+mod status_summaries;
 mod team;

@@ -10,6 +10,7 @@ pub mod ended_session;
 pub mod invitation;
 pub mod invoice;
 pub mod invoice_line;
+pub mod invoice_status_summary;
 pub mod mail_budget;
 pub mod membership;
 pub mod membership_customer;

@@ -14,6 +14,8 @@ mod m20261130_000009_calendar_and_rounding;
 mod m20261130_000010_delivery;
 mod m20261130_000011_portal_access;
 mod m20261130_000012_card_payments;
+mod m20261130_000013_audit_checkpoint;
+mod m20261130_000014_invoice_status_summaries;
 
 pub struct Migrator;
 
@@ -33,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_delivery::Migration),
             Box::new(m20261130_000011_portal_access::Migration),
             Box::new(m20261130_000012_card_payments::Migration),
+            Box::new(m20261130_000013_audit_checkpoint::Migration),
+            Box::new(m20261130_000014_invoice_status_summaries::Migration),
         ]
     }
 }

@@ -577,7 +577,9 @@ pub async fn download(
         summary: format!("{name} as PDF"),
         customer_id: Some(document.detail.customer_id),
     };
-    if audit::record_alone(&state.db, &scope, change, now)
+    // One event per user, document and hour: downloading again adds
+    // nothing to the chain (issue 16).
+    if audit::record_read(&state.db, &scope, change, now, async |_| Ok(()))
         .await
         .is_err()
     {

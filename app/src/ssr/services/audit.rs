@@ -11,8 +11,8 @@ use crate::ssr::entities::{audit_event, billing_settings};
 use crate::ssr::errors::internal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
@@ -205,19 +205,68 @@ pub async fn record(
     Ok(())
 }
 
-/// Records `change` in a transaction of its own: for events that come with
-/// no other write (a download).
-pub async fn record_alone(
+/// How often one actor's reads of one document are recorded: a PDF
+/// download, an export, a recipient opening a link (issue 16). Reloading
+/// a page or downloading again within this time adds nothing to the chain,
+/// so no reader can grow it without bound.
+pub const READ_RECORD_INTERVAL: time::Duration = time::Duration::hours(1);
+
+/// Whether `scope`'s actor recorded a change with `change`'s action,
+/// object and summary within [`READ_RECORD_INTERVAL`] before `now`.
+async fn read_recorded_recently(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    change: &Change,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let mut recent = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(scope.organization_id))
+        .filter(audit_event::Column::ObjectId.eq(change.object_id))
+        .filter(audit_event::Column::ActorKind.eq(scope.actor.kind()))
+        .filter(audit_event::Column::Action.eq(change.action))
+        .filter(audit_event::Column::Summary.eq(change.summary.as_str()))
+        .filter(audit_event::Column::OccurredAt.gt(now - READ_RECORD_INTERVAL));
+    recent = match scope.actor.id() {
+        Some(id) => recent.filter(audit_event::Column::ActorId.eq(id)),
+        None => recent.filter(audit_event::Column::ActorId.is_null()),
+    };
+    Ok(recent.one(db).await.map_err(internal)?.is_some())
+}
+
+/// Records a read (`change`: a download, an export, a view) in a
+/// transaction of its own unless the same actor made the same read of the
+/// same object within [`READ_RECORD_INTERVAL`]. The check is made again
+/// under the organization's lock, so reads sent at once record one event;
+/// `also` runs in that transaction when the event is written (a link's
+/// "opened" time). Returns whether an event was written.
+///
+/// # Errors
+/// Internal only.
+pub async fn record_read<F>(
     db: &sea_orm::DatabaseConnection,
     scope: &Scope,
     change: Change,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+    also: F,
+) -> Result<bool, AppError>
+where
+    F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<(), AppError>,
+{
     use sea_orm::TransactionTrait;
+    if read_recorded_recently(db, scope, &change, now).await? {
+        return Ok(false);
+    }
     let txn = db.begin().await.map_err(internal)?;
     lock(&txn, scope.organization_id).await?;
+    if read_recorded_recently(&txn, scope, &change, now).await? {
+        // Nothing written: end the transaction now, releasing the lock.
+        txn.rollback().await.map_err(internal)?;
+        return Ok(false);
+    }
+    also(&txn).await?;
     record(&txn, scope, change, now).await?;
-    txn.commit().await.map_err(internal)
+    txn.commit().await.map_err(internal)?;
+    Ok(true)
 }
 
 /// The outcome of checking one organization's chain.
@@ -230,63 +279,169 @@ pub struct ChainCheck {
 
 const VERIFY_BATCH: u64 = 1000;
 
-/// Walks the organization's chain from the start, in batches.
+/// Walks the organization's whole chain from its first event, in batches of
+/// 1,000 (`ledgerlock audit verify`).
 pub async fn verify(
     db: &impl ConnectionTrait,
     organization_id: Uuid,
 ) -> Result<ChainCheck, AppError> {
-    let mut expected_prev = GENESIS.to_owned();
-    let mut expected_seq = 1_i64;
-    let mut events = 0_u64;
-    loop {
-        let batch = audit_event::Entity::find()
+    Ok(walk(db, organization_id, 0, GENESIS.to_owned()).await?.0)
+}
+
+/// Checks the organization's chain from the last event a check found
+/// intact (the audit page, issue 16): that event's stored hash must still
+/// match its content and the checkpoint, then every later event is walked
+/// as [`verify`] does, and an intact result moves the checkpoint to the
+/// head. An edit to an event before the checkpoint shows only in the full
+/// check; the checkpoint itself is an ordinary column an attacker with the
+/// database could rewind, which makes the next check a longer one, never a
+/// wrong one.
+///
+/// Returns the check and the first event it read (1 when there was no
+/// checkpoint yet).
+pub async fn verify_since_checkpoint(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> Result<(ChainCheck, i64), AppError> {
+    let settings = settings(db, organization_id).await?;
+    let (from_seq, from_hash) = (settings.audit_verified_seq, settings.audit_verified_hash);
+    if from_seq > 0 {
+        let anchor = audit_event::Entity::find()
             .filter(audit_event::Column::OrganizationId.eq(organization_id))
-            .filter(audit_event::Column::Seq.gte(expected_seq))
-            .order_by_asc(audit_event::Column::Seq)
-            .limit(VERIFY_BATCH)
-            .all(db)
+            .filter(audit_event::Column::Seq.eq(from_seq))
+            .one(db)
             .await
             .map_err(internal)?;
-        let last_batch = (batch.len() as u64) < VERIFY_BATCH;
-        for event in batch {
-            let broken = |reason: &str| ChainCheck {
-                events,
-                broken: Some((expected_seq, reason.to_owned())),
-            };
-            if event.seq != expected_seq {
-                return Ok(broken("an event is missing"));
-            }
-            if event.prev_hash != expected_prev {
-                return Ok(broken("the link to the previous event does not match"));
-            }
-            if event_hash(&event) != event.hash {
-                return Ok(broken("the event's content was changed"));
-            }
-            expected_prev = event.hash;
-            expected_seq += 1;
-            events += 1;
-        }
-        if last_batch {
-            break;
+        let intact = anchor
+            .as_ref()
+            .is_some_and(|event| event.hash == from_hash && event_hash(event) == event.hash);
+        if !intact {
+            return Ok((
+                ChainCheck {
+                    events: u64::try_from(from_seq - 1).unwrap_or(0),
+                    broken: Some((
+                        from_seq,
+                        "the last checked event was changed or removed".into(),
+                    )),
+                },
+                from_seq,
+            ));
         }
     }
-    let head = billing_settings::Entity::find_by_id(organization_id)
-        .one(db)
-        .await
-        .map_err(internal)?;
-    if let Some(head) = head
-        && (head.audit_head != expected_prev || head.audit_seq != expected_seq - 1)
-    {
-        return Ok(ChainCheck {
-            events,
-            broken: Some((
-                expected_seq,
-                "events at the end of the chain are missing".into(),
-            )),
-        });
+    let (check, last_hash) = walk(db, organization_id, from_seq, from_hash).await?;
+    let seq = i64::try_from(check.events).unwrap_or(i64::MAX);
+    if check.broken.is_none() && seq > from_seq {
+        // Forward only: of two checks at once, the one that saw more wins.
+        billing_settings::Entity::update_many()
+            .col_expr(billing_settings::Column::AuditVerifiedSeq, Expr::value(seq))
+            .col_expr(
+                billing_settings::Column::AuditVerifiedHash,
+                Expr::value(last_hash),
+            )
+            .filter(billing_settings::Column::OrganizationId.eq(organization_id))
+            .filter(billing_settings::Column::AuditVerifiedSeq.lt(seq))
+            .exec(db)
+            .await
+            .map_err(internal)?;
     }
-    Ok(ChainCheck {
-        events,
-        broken: None,
-    })
+    Ok((check, from_seq + 1))
+}
+
+/// Walks the chain from the event after `after_seq`, whose hash must be
+/// `after_hash`, to the head the billing settings name. `events` in the
+/// result counts from the chain's start; the hash is the last event's
+/// that was found intact.
+///
+/// The head is read before the events it covers (a writer commits an event
+/// and the head together), so events appended while the walk runs never
+/// look like a broken end; an event beyond the head is an insertion unless
+/// a fresh read of the head covers it, and then the walk goes on to there.
+async fn walk(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    after_seq: i64,
+    after_hash: String,
+) -> Result<(ChainCheck, String), AppError> {
+    let mut expected_prev = after_hash;
+    let mut expected_seq = after_seq + 1;
+    let mut events = u64::try_from(after_seq).unwrap_or(0);
+    let mut head = settings(db, organization_id).await?;
+    loop {
+        while expected_seq <= head.audit_seq {
+            let batch = audit_event::Entity::find()
+                .filter(audit_event::Column::OrganizationId.eq(organization_id))
+                .filter(audit_event::Column::Seq.gte(expected_seq))
+                .filter(audit_event::Column::Seq.lte(head.audit_seq))
+                .order_by_asc(audit_event::Column::Seq)
+                .limit(VERIFY_BATCH)
+                .all(db)
+                .await
+                .map_err(internal)?;
+            if batch.is_empty() {
+                break;
+            }
+            for event in batch {
+                let broken = |reason: &str| ChainCheck {
+                    events,
+                    broken: Some((expected_seq, reason.to_owned())),
+                };
+                if event.seq != expected_seq {
+                    return Ok((broken("an event is missing"), expected_prev));
+                }
+                if event.prev_hash != expected_prev {
+                    return Ok((
+                        broken("the link to the previous event does not match"),
+                        expected_prev,
+                    ));
+                }
+                if event_hash(&event) != event.hash {
+                    return Ok((broken("the event's content was changed"), expected_prev));
+                }
+                expected_prev = event.hash;
+                expected_seq += 1;
+                events += 1;
+            }
+        }
+        if head.audit_head != expected_prev || head.audit_seq != expected_seq - 1 {
+            return Ok((
+                ChainCheck {
+                    events,
+                    broken: Some((
+                        expected_seq,
+                        "events at the end of the chain are missing".into(),
+                    )),
+                },
+                expected_prev,
+            ));
+        }
+        let beyond = audit_event::Entity::find()
+            .filter(audit_event::Column::OrganizationId.eq(organization_id))
+            .filter(audit_event::Column::Seq.gt(head.audit_seq))
+            .count(db)
+            .await
+            .map_err(internal)?;
+        if beyond == 0 {
+            return Ok((
+                ChainCheck {
+                    events,
+                    broken: None,
+                },
+                expected_prev,
+            ));
+        }
+        let fresh = settings(db, organization_id).await?;
+        if fresh.audit_seq == head.audit_seq {
+            return Ok((
+                ChainCheck {
+                    events,
+                    broken: Some((
+                        expected_seq,
+                        "an event was added after the end of the chain".into(),
+                    )),
+                },
+                expected_prev,
+            ));
+        }
+        head = fresh;
+    }
 }

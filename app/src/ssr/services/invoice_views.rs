@@ -1,14 +1,13 @@
-//! Reading invoices: the list and its totals per status, one document with
+//! Reading invoices: the list (its totals per status are `status_totals`), one document with
 //! its payments, credit notes and history, and what a printed copy shows.
 //! (Writing them is `invoices`.)
 
 use crate::api::invoices::{
     AuditEntry, CreditTarget, InvoiceDetail, InvoiceFilter, InvoicePage, InvoiceRow, LineDetail,
-    LinkedDocument, PaymentView, StatusTotal,
+    LinkedDocument, PaymentView,
 };
 use crate::domain::invoice::{self, PriceMode, parse_date};
-use crate::domain::invoice_status::{ALL_STATUSES, InvoiceStatus, StatusFacts};
-use crate::domain::money::Currency;
+use crate::domain::invoice_status::{InvoiceStatus, StatusFacts};
 use crate::error::AppError;
 use crate::ssr::access::Tenant;
 use crate::ssr::entities::{
@@ -23,7 +22,6 @@ use crate::ssr::services::invoices::{
     KIND_CREDIT_NOTE, KIND_INVOICE, PAGE_SIZE, balance_minor, currency_of, decimal, due_by_terms,
     find, lines_of, tax_rounding_of,
 };
-use crate::ssr::sums::{joined, split_sum};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -41,7 +39,7 @@ fn facts(row: &invoice_entity::Model) -> StatusFacts {
 }
 
 /// The SQL condition of a derived status, mirroring `InvoiceStatus::derive`.
-fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
+pub(crate) fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
     use invoice_entity::Column as C;
     use sea_orm::sea_query::ExprTrait;
     let issued = Condition::all()
@@ -75,7 +73,7 @@ fn status_condition(status: InvoiceStatus, today: Date) -> Condition {
 
 /// The condition for the filter's customer, dates and search (status and
 /// page apart): invoices only, never credit notes.
-fn filter_scope(tenant: Tenant, filter: &InvoiceFilter) -> Result<Condition, AppError> {
+pub(crate) fn filter_scope(tenant: Tenant, filter: &InvoiceFilter) -> Result<Condition, AppError> {
     use invoice_entity::Column as C;
     let mut scope = Condition::all()
         .add(C::OrganizationId.eq(tenant.organization_id))
@@ -190,49 +188,6 @@ pub async fn list(
         .collect::<Result<Vec<_>, AppError>>()?;
 
     Ok(InvoicePage { rows, next_after })
-}
-
-/// How many invoices, and how much, per status and currency, for the
-/// filter's customer, dates and search. A separate call from the list: it
-/// reads every matching invoice, where a list page reads fifty.
-pub async fn status_totals(
-    db: &impl ConnectionTrait,
-    tenant: Tenant,
-    filter: &InvoiceFilter,
-    today: Date,
-) -> Result<Vec<StatusTotal>, AppError> {
-    use invoice_entity::Column as C;
-    let scope = filter_scope(tenant, filter)?;
-    let mut status_totals = Vec::new();
-    for status in ALL_STATUSES {
-        let (billions, rest) = split_sum(Expr::col(C::TotalMinor));
-        let sums: Vec<(String, i64, Option<i64>, Option<i64>)> = invoice_entity::Entity::find()
-            .select_only()
-            .column(C::Currency)
-            .column_as(C::Id.count(), "count")
-            .column_as(billions, "billions")
-            .column_as(rest, "rest")
-            .filter(scope.clone().add(status_condition(status, today)))
-            .group_by(C::Currency)
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(internal)?;
-        for (code, count, billions, rest) in sums {
-            let currency = Currency::parse(&code)
-                .map_err(|_| internal(anyhow::anyhow!("stored currency {code}")))?;
-            let total = currency
-                .from_minor_sum(joined(billions, rest))
-                .map_err(|_| internal(anyhow::anyhow!("a sum beyond any Decimal")))?;
-            status_totals.push(StatusTotal {
-                status,
-                count: u64::try_from(count).unwrap_or(0),
-                total,
-                currency: code,
-            });
-        }
-    }
-    Ok(status_totals)
 }
 
 /// The customer's other open invoices in `row`'s currency, oldest due first

@@ -38,5 +38,6 @@ pub mod second_factor;
 pub mod secret_keys;
 pub mod security_log;
 pub mod sessions;
+pub mod status_totals;
 pub mod stripe_webhooks;
 pub mod team;

@@ -12,9 +12,7 @@ use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access::{CustomerReach, Tenant};
 use crate::ssr::calendar::OrgTimeZone;
-use crate::ssr::entities::{
-    audit_event, invoice as invoice_entity, organization, portal_link, portal_session,
-};
+use crate::ssr::entities::{invoice as invoice_entity, organization, portal_link, portal_session};
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Actor, Change, Scope};
 use crate::ssr::services::delivery::{self, document_word};
@@ -27,11 +25,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// A recipient's view or download is recorded at most once per this long.
-const VIEW_RECORD_INTERVAL: Duration = Duration::hours(1);
 
 /// What a link opens.
 pub enum Opened {
@@ -143,32 +138,11 @@ async fn find_link(
         .map_err(internal)
 }
 
-/// Whether `actor_id` (a link or a portal session) did `action` on
-/// document `invoice_id` within [`VIEW_RECORD_INTERVAL`] before `now`.
-async fn recorded_recently(
-    db: &impl ConnectionTrait,
-    invoice_id: Uuid,
-    actor_id: Uuid,
-    action: &str,
-    now: OffsetDateTime,
-) -> Result<bool, AppError> {
-    Ok(audit_event::Entity::find()
-        .filter(audit_event::Column::ObjectId.eq(invoice_id))
-        .filter(audit_event::Column::ActorId.eq(actor_id))
-        .filter(audit_event::Column::Action.eq(action))
-        .filter(audit_event::Column::OccurredAt.gt(now - VIEW_RECORD_INTERVAL))
-        .one(db)
-        .await
-        .map_err(internal)?
-        .is_some())
-}
-
 /// Records a recipient's view or download (`change`, by `scope`'s actor,
-/// a link or a portal session) unless that actor did the same to the same
-/// document within the last [`VIEW_RECORD_INTERVAL`]: reloading a page
-/// cannot grow the organization's audit chain. The check is made again
-/// under the organization's lock, so requests sent at once record one
-/// event. `link`, when given, gets its "opened" time.
+/// a link or a portal session) at most once an hour per document
+/// ([`audit::record_read`]): reloading a page cannot grow the
+/// organization's audit chain. `link`, when given, gets its "opened" time
+/// with the event.
 ///
 /// # Errors
 /// Internal only.
@@ -179,31 +153,22 @@ pub(crate) async fn record_at_most_hourly(
     link: Option<Uuid>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let Some(actor_id) = (match scope.actor {
-        Actor::Customer(id) => Some(id),
-        _ => None,
-    }) else {
-        return Ok(());
-    };
-    if recorded_recently(db, change.object_id, actor_id, change.action, now).await? {
+    if !matches!(scope.actor, Actor::Customer(_)) {
         return Ok(());
     }
-    let txn = db.begin().await.map_err(internal)?;
-    audit::lock(&txn, scope.organization_id).await?;
-    if recorded_recently(&txn, change.object_id, actor_id, change.action, now).await? {
-        // Nothing written: end the transaction now, releasing the lock.
-        return txn.rollback().await.map_err(internal);
-    }
-    if let Some(link) = link {
-        portal_link::Entity::update_many()
-            .col_expr(portal_link::Column::OpenedAt, Expr::value(now))
-            .filter(portal_link::Column::Id.eq(link))
-            .exec(&txn)
-            .await
-            .map_err(internal)?;
-    }
-    audit::record(&txn, scope, change, now).await?;
-    txn.commit().await.map_err(internal)
+    audit::record_read(db, scope, change, now, async |txn| {
+        if let Some(link) = link {
+            portal_link::Entity::update_many()
+                .col_expr(portal_link::Column::OpenedAt, Expr::value(now))
+                .filter(portal_link::Column::Id.eq(link))
+                .exec(txn)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// Where a request came from, for the audit chain.
