@@ -8,6 +8,7 @@
 use ledgerlock_app::api::invoices::{InvoiceFilter, InvoiceForm, LineForm};
 use ledgerlock_app::domain::invoice_status::InvoiceStatus;
 use ledgerlock_app::ssr::access::{CustomerReach, Tenant};
+use ledgerlock_app::ssr::crypto::SecretBox;
 use ledgerlock_app::ssr::entities::{customer, invoice, membership, user};
 use ledgerlock_app::ssr::pdf;
 use ledgerlock_app::ssr::services::audit::{Actor, Scope};
@@ -168,7 +169,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     .await?;
 
     // The audit page: its newest events and the check since the last one
-    // (the issuing above wrote events; the first check walks them all).
+    // (the issuing above wrote events; the first check walks them all). The
+    // checkpoint is sealed, here with a key of the bench's own.
+    let secrets = SecretBox::load_or_create(&std::env::temp_dir().join("ledgerlock-bench.key"))
+        .map_err(|error| format!("{error}"))?;
     let full = Instant::now();
     audit::verify(&db, organization_id)
         .await
@@ -182,7 +186,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         200,
         |_| async {
             audit_log::list(&db, tenant, "", None).await?;
-            audit::verify_since_checkpoint(&db, organization_id).await
+            audit::verify_since_checkpoint(&db, &secrets, organization_id).await
         },
     )
     .await?;

@@ -79,7 +79,12 @@ pub async fn verify_audit_chain(#[server(default)] full: bool) -> Result<ChainSt
         let (check, checked_from) = if full {
             (audit::verify(&request.state.db, organization_id).await?, 1)
         } else {
-            audit::verify_since_checkpoint(&request.state.db, organization_id).await?
+            audit::verify_since_checkpoint(
+                &request.state.db,
+                &request.state.secrets,
+                organization_id,
+            )
+            .await?
         };
         Ok(ChainStatus {
             intact: check.broken.is_none(),

@@ -20,11 +20,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DerivePartialModel, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -178,11 +179,14 @@ pub async fn download(
         return StatusCode::FORBIDDEN.into_response();
     }
     let scope = download_scope(&member, &headers, client.as_ref().map(|info| &info.0));
+    let Ok(reach) = reach_of(&state.db, member.tenant()).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     let change = Change {
         action: "export.downloaded",
         object_type: "organization",
         object_id: scope.organization_id,
-        summary: format!("{} as CSV", kind.name()),
+        summary: format!("{} as CSV ({reach})", kind.name()),
         customer_id: None,
     };
     let now = state.clock.now();
@@ -211,7 +215,11 @@ pub async fn download(
             let chunk = cursor.next_chunk(today).await;
             Some((chunk, cursor))
         },
-    );
+    )
+    // The compression layer polls once more after the last chunk, and
+    // `unfold` panics when polled past its end: every browser asks for
+    // gzip, and their downloads were cut off.
+    .fuse();
     let disposition = format!(
         "attachment; filename=\"ledgerlock-{}-{}.csv\"",
         kind.name(),
@@ -461,6 +469,37 @@ fn row_of_invoice(
         text(row.void_reason.clone().unwrap_or_default()),
         value(row.seal_hash.clone().unwrap_or_default()),
     ])
+}
+
+/// Which customers an export covers, as its audit event says: "every
+/// customer", or for a member limited to a list, how many and a fingerprint
+/// of which (the first 8 hex digits of the SHA-256 of their sorted ids), so
+/// an export after the list changed is a read of its own.
+async fn reach_of(db: &impl ConnectionTrait, tenant: Tenant) -> Result<String, AppError> {
+    use crate::ssr::access::CustomerReach;
+    use crate::ssr::entities::membership_customer;
+    use sha2::{Digest, Sha256};
+    let CustomerReach::Listed { membership_id } = tenant.customers else {
+        return Ok("every customer".into());
+    };
+    let mut ids: Vec<Uuid> = membership_customer::Entity::find()
+        .select_only()
+        .column(membership_customer::Column::CustomerId)
+        .filter(membership_customer::Column::MembershipId.eq(membership_id))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
+    ids.sort_unstable();
+    let mut digest = Sha256::new();
+    for id in &ids {
+        digest.update(id.as_bytes());
+    }
+    Ok(format!(
+        "{} listed customers, list {}",
+        ids.len(),
+        audit::hex(&digest.finalize()[..4])
+    ))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! audit page checks the chain from where its last check ended.
 
 use crate::helpers::{TestApp, add_member, unique_email};
-use crate::invoicing::{books_for, draft, issue, json_of};
+use crate::invoicing::{books_for, draft, form, issue, json_of, save, two_lines};
 use ledgerlock_app::ssr::entities::{audit_event, billing_settings};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -122,8 +122,10 @@ async fn the_audit_page_checks_from_its_last_check_and_the_full_check_walks_ever
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(settings.audit_verified_seq, 4);
-    assert_eq!(settings.audit_verified_hash, settings.audit_head);
+    // Sealed: neither the number nor the hash is readable or writable
+    // without the key file.
+    assert!(settings.audit_checkpoint.starts_with("v1:"));
+    assert!(!settings.audit_checkpoint.contains(&settings.audit_head));
 
     // Nothing new: nothing read; one new event: only it is read.
     let again = verify(&app, &books.cookie, false).await;
@@ -212,5 +214,179 @@ async fn the_audit_page_checks_from_its_last_check_and_the_full_check_walks_ever
     assert_eq!(
         inserted["reason"],
         "an event was added after the end of the chain"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_checkpoint_or_an_event_numbered_before_the_start_is_caught() {
+    let app = TestApp::spawn().await;
+    let books = books_for(&app, app.sign_up(&unique_email()).await).await;
+    let id = draft(&app, &books).await;
+    let organization_id = organization_of(&app, &id).await;
+    let other = books_for(&app, app.sign_up(&unique_email()).await).await;
+    let other_id = draft(&app, &other).await;
+    let other_org = organization_of(&app, &other_id).await;
+    let db = app.db().await;
+    let checkpoint = |organization: Uuid| {
+        let db = db.clone();
+        async move {
+            billing_settings::Entity::find_by_id(organization)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .audit_checkpoint
+        }
+    };
+    let set_checkpoint = |organization: Uuid, value: String| {
+        billing_settings::Entity::update_many()
+            .col_expr(
+                billing_settings::Column::AuditCheckpoint,
+                Expr::value(value),
+            )
+            .filter(billing_settings::Column::OrganizationId.eq(organization))
+            .exec(&db)
+    };
+    assert_eq!(verify(&app, &books.cookie, false).await["intact"], true);
+    for _ in 0..3 {
+        draft(&app, &books).await;
+    }
+    // 3 events since the honest checkpoint at 3; the newest is edited, and
+    // the checkpoint moved past it: to another organization's (sealed for
+    // that organization) and to text made up by hand. Each is ignored: the
+    // whole chain is walked and the edit found.
+    audit_event::Entity::update_many()
+        .col_expr(audit_event::Column::Summary, Expr::value("quietly edited"))
+        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .filter(audit_event::Column::Seq.eq(6))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(verify(&app, &other.cookie, false).await["intact"], true);
+    for forged in [
+        checkpoint(other_org).await,
+        "6:0000000000000000000000000000000000000000000000000000000000000000".to_owned(),
+        "v1:k1:AAAA:BBBB".to_owned(),
+    ] {
+        set_checkpoint(organization_id, forged).await.unwrap();
+        let check = verify(&app, &books.cookie, false).await;
+        assert_eq!(
+            (
+                check["intact"].as_bool(),
+                check["broken_at"].as_i64(),
+                check["checked_from"].as_i64()
+            ),
+            (Some(false), Some(6), Some(1)),
+            "{check}"
+        );
+    }
+
+    // A row numbered 0 or below would never be walked, yet the log would
+    // list it: both checks refuse the chain.
+    let mut planted = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(other_org))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    planted.id = Uuid::new_v4();
+    planted.seq = 0;
+    planted.summary = "voided by the owner: fraud".into();
+    audit_event::Entity::insert(audit_event::ActiveModel::from(planted))
+        .exec(&db)
+        .await
+        .unwrap();
+    for full in [false, true] {
+        let check = verify(&app, &other.cookie, full).await;
+        assert_eq!(check["intact"], false, "{check}");
+        assert_eq!(
+            check["reason"],
+            "an event is numbered before the chain's start"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_draft_downloaded_again_for_another_customer_or_changed_is_recorded_again() {
+    let app = TestApp::spawn().await;
+    let books = books_for(&app, app.sign_up(&unique_email()).await).await;
+    let id = draft(&app, &books).await;
+    let organization_id = organization_of(&app, &id).await;
+    let pdf = format!("/app/invoices/{id}/pdf");
+    assert_eq!(app.get(&pdf, Some(&books.cookie)).await.status(), 200);
+    assert_eq!(app.get(&pdf, Some(&books.cookie)).await.status(), 200);
+    assert_eq!(count(&app, organization_id, "document.downloaded").await, 1);
+
+    // The same draft, now for another customer with other lines.
+    let beta = json_of(
+        app.call(
+            "/api/customers/save",
+            &[("name", "Beta Ltd"), ("currency", "EUR")],
+            Some(&books.cookie),
+        )
+        .await,
+    )
+    .await;
+    let mut changed = form(&books, two_lines(&books));
+    changed["customer_id"] = beta.clone();
+    assert_eq!(save(&app, &books, Some(&id), &changed).await.status(), 200);
+    assert_eq!(app.get(&pdf, Some(&books.cookie)).await.status(), 200);
+    assert_eq!(count(&app, organization_id, "document.downloaded").await, 2);
+    let events = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .filter(audit_event::Column::Action.eq("document.downloaded"))
+        .all(&app.db().await)
+        .await
+        .unwrap();
+    let beta: Uuid = beta.as_str().unwrap().parse().unwrap();
+    assert!(events.iter().any(|event| event.customer_id == Some(beta)));
+
+    // Changed content for the same customer is another version too.
+    changed["notes"] = "Second version".into();
+    assert_eq!(save(&app, &books, Some(&id), &changed).await.status(), 200);
+    assert_eq!(app.get(&pdf, Some(&books.cookie)).await.status(), 200);
+    assert_eq!(count(&app, organization_id, "document.downloaded").await, 3);
+}
+
+/// Browsers ask for gzip: an export must then arrive whole (the stream was
+/// polled past its end by the compression layer, panicked, and the
+/// download was cut off).
+#[tokio::test]
+async fn an_export_arrives_whole_when_the_browser_asks_for_gzip() {
+    let app = TestApp::spawn().await;
+    let books = books_for(&app, app.sign_up(&unique_email()).await).await;
+    let id = draft(&app, &books).await;
+    issue(&app, &books.cookie, &id).await;
+    for file in ["invoices", "payments", "customers"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/app/export/{file}.csv")))
+            .header("cookie", &books.cookie)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        let body = response.bytes().await.expect("the whole body arrives");
+        let mut gunzip = std::process::Command::new("gzip")
+            .arg("-dc")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        gunzip.stdin.take().unwrap().write_all(&body).unwrap();
+        let csv = gunzip.wait_with_output().unwrap();
+        assert!(csv.status.success(), "{file}: not a whole gzip stream");
+        let text = String::from_utf8(csv.stdout).unwrap();
+        assert!(text.starts_with('\u{feff}'), "{file}: {text}");
+        if file == "invoices" {
+            assert!(text.contains("INV-2026-0001"), "{text}");
+        }
+    }
+    assert!(
+        !crate::helpers::captured_logs().contains("Unfold must not be polled"),
+        "no request panicked"
     );
 }

@@ -36,10 +36,11 @@ pub struct Model {
     pub bank_changed_at: Option<TimeDateTimeWithTimeZone>,
     pub audit_seq: i64,
     pub audit_head: String,
-    /// The last event the audit page's check found intact (0 and the
-    /// empty chain's head before any): the next check starts after it.
-    pub audit_verified_seq: i64,
-    pub audit_verified_hash: String,
+    /// The last event the audit page's check found intact, as
+    /// `<seq>:<hash>` sealed by `ssr::crypto::SecretBox` (associated data
+    /// `audit-checkpoint:<organization id>`); empty before any check.
+    #[sea_orm(column_type = "Text")]
+    pub audit_checkpoint: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,10 +1,11 @@
 //! The audit page's chain check starts where the last one ended (issue 16):
 //! each organization keeps the sequence number and hash of the last event a
-//! check found intact. `ledgerlock audit verify` still walks every chain
-//! from its first event.
+//! check found intact, sealed with the application's key (AES-256-GCM,
+//! `ssr::crypto`), so someone who can write to the database but lacks the
+//! key file cannot move it past events they changed. `ledgerlock audit
+//! verify` still walks every chain from its first event.
 //!
-//! Existing organizations start from the beginning (sequence 0, the empty
-//! chain's head), so their first check after this change is a full one.
+//! Empty for existing organizations: their first check is a full one.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -12,52 +13,33 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The head of an empty chain, as `services::audit::GENESIS`.
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
         manager
             .alter_table(
                 Table::alter()
                     .table(BillingSettings::Table)
-                    .add_column(big_integer(BillingSettings::AuditVerifiedSeq).default(0))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(BillingSettings::Table)
-                    .add_column(char_len(BillingSettings::AuditVerifiedHash, 64).default(GENESIS))
+                    .add_column(text(BillingSettings::AuditCheckpoint).default(""))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [
-            BillingSettings::AuditVerifiedHash,
-            BillingSettings::AuditVerifiedSeq,
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(BillingSettings::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(BillingSettings::Table)
+                    .drop_column(BillingSettings::AuditCheckpoint)
+                    .to_owned(),
+            )
+            .await
     }
 }
 
 #[derive(DeriveIden)]
 enum BillingSettings {
     Table,
-    AuditVerifiedSeq,
-    AuditVerifiedHash,
+    AuditCheckpoint,
 }

@@ -559,11 +559,12 @@ pub async fn download(
             Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         };
-    let name = document
-        .detail
-        .number
-        .clone()
-        .unwrap_or_else(|| "draft".into());
+    // A draft changes between downloads: its content's fingerprint makes
+    // each version its own read (issued documents are sealed).
+    let name = match &document.detail.number {
+        Some(number) => number.clone(),
+        None => format!("draft (content {})", fingerprint(&document.detail)),
+    };
     // Who took a copy of which customer's document: the access report reads it.
     let scope = download_scope(&member, &headers, client.as_ref().map(|info| &info.0));
     let change = Change {
@@ -625,4 +626,25 @@ pub async fn attachment(fonts: std::sync::Arc<FontBook>, document: Printable) ->
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Some(response)
+}
+
+/// The first 8 hex digits of the SHA-256 of what a draft's PDF shows
+/// (parties, dates, lines, totals, notes; not its history or the day it is
+/// read) as JSON: tells two versions of a draft apart in the audit log.
+fn fingerprint(detail: &crate::api::invoices::InvoiceDetail) -> String {
+    use sha2::{Digest, Sha256};
+    let content = serde_json::json!([
+        detail.customer_id,
+        detail.customer_name,
+        detail.currency,
+        detail.issue_date,
+        detail.due_date,
+        detail.price_mode,
+        detail.discount_percent,
+        detail.notes,
+        detail.terms,
+        detail.lines,
+        detail.total,
+    ]);
+    crate::ssr::services::audit::hex(&Sha256::digest(content.to_string().as_bytes())[..4])
 }

@@ -7,6 +7,7 @@
 use crate::error::AppError;
 use crate::ssr::access::{CustomerReach, Tenant};
 use crate::ssr::calendar::OrgTimeZone;
+use crate::ssr::crypto::SecretBox;
 use crate::ssr::entities::{audit_event, billing_settings};
 use crate::ssr::errors::internal;
 use sea_orm::sea_query::Expr;
@@ -212,7 +213,9 @@ pub async fn record(
 pub const READ_RECORD_INTERVAL: time::Duration = time::Duration::hours(1);
 
 /// Whether `scope`'s actor recorded a change with `change`'s action,
-/// object and summary within [`READ_RECORD_INTERVAL`] before `now`.
+/// object, customer and summary within [`READ_RECORD_INTERVAL`] before
+/// `now`. Callers put in the summary whatever makes two reads different
+/// documents (a draft's content, an export's reach).
 async fn read_recorded_recently(
     db: &impl ConnectionTrait,
     scope: &Scope,
@@ -229,6 +232,12 @@ async fn read_recorded_recently(
     recent = match scope.actor.id() {
         Some(id) => recent.filter(audit_event::Column::ActorId.eq(id)),
         None => recent.filter(audit_event::Column::ActorId.is_null()),
+    };
+    // A draft can change customer between two downloads: each customer's
+    // report shows its own.
+    recent = match change.customer_id {
+        Some(id) => recent.filter(audit_event::Column::CustomerId.eq(id)),
+        None => recent.filter(audit_event::Column::CustomerId.is_null()),
     };
     Ok(recent.one(db).await.map_err(internal)?.is_some())
 }
@@ -292,19 +301,33 @@ pub async fn verify(
 /// intact (the audit page, issue 16): that event's stored hash must still
 /// match its content and the checkpoint, then every later event is walked
 /// as [`verify`] does, and an intact result moves the checkpoint to the
-/// head. An edit to an event before the checkpoint shows only in the full
-/// check; the checkpoint itself is an ordinary column an attacker with the
-/// database could rewind, which makes the next check a longer one, never a
-/// wrong one.
+/// head. The checkpoint is sealed with `secrets` (its associated data names
+/// the organization): one that does not open (forged, moved, another
+/// organization's, or from a key no longer in the key file) is ignored and
+/// the whole chain is walked. An edit to an event before an honest
+/// checkpoint shows only in the full check.
 ///
-/// Returns the check and the first event it read (1 when there was no
-/// checkpoint yet).
+/// Returns the check and the first event it read (1 for a full walk).
+///
+/// # Errors
+/// Internal only.
 pub async fn verify_since_checkpoint(
     db: &impl ConnectionTrait,
+    secrets: &SecretBox,
     organization_id: Uuid,
 ) -> Result<(ChainCheck, i64), AppError> {
     let settings = settings(db, organization_id).await?;
-    let (from_seq, from_hash) = (settings.audit_verified_seq, settings.audit_verified_hash);
+    let associated_data = format!("audit-checkpoint:{organization_id}");
+    let (from_seq, from_hash) = secrets
+        .open(&settings.audit_checkpoint, &associated_data)
+        .ok()
+        .and_then(|plain| String::from_utf8(plain).ok())
+        .and_then(|plain| {
+            let (seq, hash) = plain.split_once(':')?;
+            Some((seq.parse::<i64>().ok()?, hash.to_owned()))
+        })
+        .filter(|(seq, _)| *seq > 0)
+        .unwrap_or_else(|| (0, GENESIS.to_owned()));
     if from_seq > 0 {
         let anchor = audit_event::Entity::find()
             .filter(audit_event::Column::OrganizationId.eq(organization_id))
@@ -331,15 +354,18 @@ pub async fn verify_since_checkpoint(
     let (check, last_hash) = walk(db, organization_id, from_seq, from_hash).await?;
     let seq = i64::try_from(check.events).unwrap_or(i64::MAX);
     if check.broken.is_none() && seq > from_seq {
-        // Forward only: of two checks at once, the one that saw more wins.
+        let sealed = secrets
+            .seal(format!("{seq}:{last_hash}").as_bytes(), &associated_data)
+            .map_err(internal)?;
+        // Only over the checkpoint this check started from: of two checks
+        // at once, one moves it and the other leaves it.
         billing_settings::Entity::update_many()
-            .col_expr(billing_settings::Column::AuditVerifiedSeq, Expr::value(seq))
             .col_expr(
-                billing_settings::Column::AuditVerifiedHash,
-                Expr::value(last_hash),
+                billing_settings::Column::AuditCheckpoint,
+                Expr::value(sealed),
             )
             .filter(billing_settings::Column::OrganizationId.eq(organization_id))
-            .filter(billing_settings::Column::AuditVerifiedSeq.lt(seq))
+            .filter(billing_settings::Column::AuditCheckpoint.eq(settings.audit_checkpoint))
             .exec(db)
             .await
             .map_err(internal)?;
@@ -366,6 +392,23 @@ async fn walk(
     let mut expected_seq = after_seq + 1;
     let mut events = u64::try_from(after_seq).unwrap_or(0);
     let mut head = settings(db, organization_id).await?;
+    // The chain starts at 1: a row numbered below would never be walked,
+    // yet the log would show it.
+    let impossible = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .filter(audit_event::Column::Seq.lt(1))
+        .count(db)
+        .await
+        .map_err(internal)?;
+    if impossible > 0 {
+        return Ok((
+            ChainCheck {
+                events: 0,
+                broken: Some((0, "an event is numbered before the chain's start".into())),
+            },
+            expected_prev,
+        ));
+    }
     loop {
         while expected_seq <= head.audit_seq {
             let batch = audit_event::Entity::find()
