@@ -105,3 +105,22 @@ fn chain_summary(events: u64, checked_from: i64) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chain_summary;
+
+    #[test]
+    fn the_summary_says_which_events_this_check_read() {
+        assert!(chain_summary(12, 1).contains("every event was checked"));
+        assert!(
+            chain_summary(12, 13).contains(
+                "no event was added since the last check, which found events 1–12 intact"
+            )
+        );
+        assert!(
+            chain_summary(12, 10)
+                .contains("events 10–12 were checked now, events 1–9 by an earlier check")
+        );
+    }
+}

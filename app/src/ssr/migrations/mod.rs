@@ -16,6 +16,7 @@ mod m20261130_000011_portal_access;
 mod m20261130_000012_card_payments;
 mod m20261130_000013_audit_checkpoint;
 mod m20261130_000014_invoice_status_summaries;
+mod m20261130_000015_credit_note_lookup;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_card_payments::Migration),
             Box::new(m20261130_000013_audit_checkpoint::Migration),
             Box::new(m20261130_000014_invoice_status_summaries::Migration),
+            Box::new(m20261130_000015_credit_note_lookup::Migration),
         ]
     }
 }
