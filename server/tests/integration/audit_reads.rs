@@ -2,7 +2,7 @@
 //! audit page checks the chain from where its last check ended.
 
 use crate::helpers::{TestApp, add_member, unique_email};
-use crate::invoicing::{books_for, draft, form, issue, json_of, save, two_lines};
+use crate::invoicing::{add_customer, books_for, draft, form, issue, json_of, save, two_lines};
 use ledgerlock_app::ssr::entities::{audit_event, billing_settings};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -318,17 +318,9 @@ async fn a_draft_downloaded_again_for_another_customer_or_changed_is_recorded_ag
     assert_eq!(count(&app, organization_id, "document.downloaded").await, 1);
 
     // The same draft, now for another customer with other lines.
-    let beta = json_of(
-        app.call(
-            "/api/customers/save",
-            &[("name", "Beta Ltd"), ("currency", "EUR")],
-            Some(&books.cookie),
-        )
-        .await,
-    )
-    .await;
+    let beta = add_customer(&app, &books.cookie, "Beta Ltd", "EUR").await;
     let mut changed = form(&books, two_lines(&books));
-    changed["customer_id"] = beta.clone();
+    changed["customer_id"] = beta.clone().into();
     assert_eq!(save(&app, &books, Some(&id), &changed).await.status(), 200);
     assert_eq!(app.get(&pdf, Some(&books.cookie)).await.status(), 200);
     assert_eq!(count(&app, organization_id, "document.downloaded").await, 2);
@@ -338,7 +330,7 @@ async fn a_draft_downloaded_again_for_another_customer_or_changed_is_recorded_ag
         .all(&app.db().await)
         .await
         .unwrap();
-    let beta: Uuid = beta.as_str().unwrap().parse().unwrap();
+    let beta: Uuid = beta.parse().unwrap();
     assert!(events.iter().any(|event| event.customer_id == Some(beta)));
 
     // Changed content for the same customer is another version too.

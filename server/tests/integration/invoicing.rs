@@ -58,6 +58,23 @@ pub(crate) async fn books_for(app: &TestApp, cookie: String) -> Books {
     }
 }
 
+/// Another customer of the signed-in `cookie`'s organization; answers its id.
+pub(crate) async fn add_customer(
+    app: &TestApp,
+    cookie: &str,
+    name: &str,
+    currency: &str,
+) -> String {
+    let saved = app
+        .call(
+            "/api/customers/save",
+            &[("name", name), ("currency", currency)],
+            Some(cookie),
+        )
+        .await;
+    json_of(saved).await.as_str().unwrap().to_owned()
+}
+
 pub(crate) fn form(books: &Books, lines: Value) -> Value {
     json!({
         "customer_id": books.customer,

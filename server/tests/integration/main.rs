@@ -24,3 +24,4 @@ mod probes;
 mod second_factors;
 mod status_summaries;
 mod team;
+mod team_limits;

@@ -3,7 +3,7 @@
 //! they equal a full recount.
 
 use crate::helpers::{TestApp, unique_email};
-use crate::invoicing::{Books, books_for, json_of, save};
+use crate::invoicing::{Books, add_customer, books_for, json_of, save};
 use ledgerlock_app::ssr::entities::invoice_status_summary;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
@@ -51,18 +51,7 @@ async fn status_totals_from_summaries_equal_a_recount_after_random_operations() 
     let start = datetime!(2026-11-10 09:00 UTC);
     let app = TestApp::spawn_at(start).await;
     let books = books_for(&app, app.sign_up(&unique_email()).await).await;
-    let dollars = json_of(
-        app.call(
-            "/api/customers/save",
-            &[("name", "Dollar Inc"), ("currency", "USD")],
-            Some(&books.cookie),
-        )
-        .await,
-    )
-    .await
-    .as_str()
-    .unwrap()
-    .to_owned();
+    let dollars = add_customer(&app, &books.cookie, "Dollar Inc", "USD").await;
     let customers = [(books.customer.clone(), "EUR"), (dollars, "USD")];
     let due_dates = ["", "2026-11-12", "2026-11-20", "2026-12-01", "2026-12-31"];
     let prices = ["10", "0.335", "99.99", "1200", "0"];
