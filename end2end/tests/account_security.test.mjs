@@ -78,25 +78,58 @@ test('a session ended on the sessions page is signed out in the other browser', 
 });
 
 test('the strength meter follows the password as it is typed', async () => {
-  const { context, page } = await openPage(browser);
+  const { context, page, problems } = await openPage(browser);
   await page.goto('/sign-up');
   await hydrated(page);
   await page.getByLabel('Organization name').fill('Brightwater Analytics');
   const password = page.getByLabel('Password', { exact: true });
   const meter = page.getByTestId('password-meter');
+  // The verdict comes from the server once typing pauses.
+  const verdict = (text) => meter.locator('.strength-verdict', { hasText: text }).waitFor();
 
   await password.pressSequentially('password');
-  await meter.locator('meter').waitFor();
+  await verdict(/at least 12/);
   assert.equal(await meter.locator('.strength-label').textContent(), 'Very weak');
-  assert.match(await meter.locator('.strength-verdict').textContent(), /at least 12/);
 
   await password.fill('');
   await password.pressSequentially('brightwater analytics 2026');
-  assert.match(await meter.locator('.strength-verdict').textContent(), /organization/);
+  await verdict(/organization/);
 
   await password.fill('');
   await password.pressSequentially(NEW_PASSWORD);
-  assert.equal(await meter.locator('.strength-verdict').textContent(), 'Meets the password policy.');
+  await verdict('Meets the password policy.');
   assert.ok(Number(await meter.locator('meter').getAttribute('value')) >= 3);
+  assert.equal(await meter.getAttribute('aria-busy'), 'false');
+
+  await password.fill('');
+  await meter.locator('.strength-verdict').waitFor({ state: 'detached' });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a slow verdict for an older password never shows against the newer one', async () => {
+  const { context, page } = await openPage(browser);
+  await page.goto('/sign-up');
+  await hydrated(page);
+  // The server's answer about the weak password arrives last.
+  let held = 0;
+  await page.route('**/api/auth/password_strength', async (route) => {
+    const body = route.request().postData() ?? '';
+    if (body.includes('password=password1234&')) {
+      held += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    await route.continue();
+  });
+  const password = page.getByLabel('Password', { exact: true });
+  const meter = page.getByTestId('password-meter');
+
+  await password.fill('password1234');
+  await page.waitForTimeout(400); // past the pause: that verdict is asked for
+  await password.fill(NEW_PASSWORD);
+  await meter.locator('.strength-verdict', { hasText: 'Meets the password policy.' }).waitFor();
+  await page.waitForTimeout(2_500); // the held answer has arrived by now
+  assert.equal(held, 1, 'the weak password was asked about once');
+  assert.equal(await meter.locator('.strength-verdict').textContent(), 'Meets the password policy.');
   await context.close();
 });

@@ -206,6 +206,48 @@ pub async fn me() -> Result<Option<Viewer>, AppError> {
     request.respond(result)
 }
 
+/// The password rule's verdict on a candidate, for the live meter: the same
+/// `check_password` that sign-up, invitations, resets and changes apply, so
+/// the browser never ships zxcvbn's dictionaries.
+///
+/// `email`, `name` and `organization` are what the form holds so far (the
+/// rule refuses a password containing them); each is cut to its first 320
+/// characters (an email is at most 254). Nothing is stored or logged.
+/// Limited per client address (`LEDGERLOCK_AUTH_RATE_PER_MINUTE` × 12 a
+/// minute): a 429 leaves the meter waiting for the form's own answer.
+#[server(prefix = "/api", endpoint = "auth/password_strength")]
+pub async fn password_strength(
+    password: String,
+    #[server(default)] email: String,
+    #[server(default)] name: String,
+    #[server(default)] organization: String,
+) -> Result<crate::domain::Strength, AppError> {
+    use crate::domain::{PasswordContext, check_password};
+
+    fn first_chars(value: &str) -> String {
+        value.chars().take(320).collect()
+    }
+    let (email, name, organization) = (
+        first_chars(&email),
+        first_chars(&name),
+        first_chars(&organization),
+    );
+    // The estimate is CPU work (milliseconds, more for long inputs): keep it
+    // off the threads that serve other requests.
+    tokio::task::spawn_blocking(move || {
+        check_password(
+            &password,
+            PasswordContext {
+                email: &email,
+                name: &name,
+                organization: &organization,
+            },
+        )
+    })
+    .await
+    .map_err(|error| crate::ssr::errors::internal(anyhow::anyhow!("password estimate: {error}")))
+}
+
 /// Changes the password; every other session of the user ends.
 #[server(prefix = "/api", endpoint = "auth/change_password")]
 pub async fn change_password(

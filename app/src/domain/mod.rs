@@ -33,9 +33,10 @@ pub use field_error::FieldError;
 pub use lockout::{Lockout, MAX_CONSECUTIVE_FAILURES};
 pub use names::{OrganizationName, PasskeyName, PersonName};
 pub use next_path::NextPath;
+#[cfg(feature = "ssr")]
+pub use password::{NewPassword, check as check_password};
 pub use password::{
-    NewPassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PasswordContext, Strength,
-    check as check_password, normalize_password,
+    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PasswordContext, Strength, normalize_password,
 };
 pub use permission::{Permission, Permissions};
 pub use role::Role;

@@ -1,4 +1,15 @@
+//! The password policy (OWASP ASVS 5.0 level 2, V6.2): length, the common
+//! list and zxcvbn's estimate, and the user's own details.
+//!
+//! The estimate and its dictionaries (about 800 KB) exist only on the server
+//! (feature `ssr`): the browser's meter asks the server for the verdict
+//! (`api::auth::password_strength`) instead of shipping them, so both sides
+//! apply exactly this rule.
+
+#[cfg(feature = "ssr")]
 use super::FieldError;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
@@ -6,8 +17,10 @@ pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 /// zxcvbn's score (0 to 4) a password must reach: 3 means "safely
 /// unguessable: moderate protection from offline slow-hash scenario".
+#[cfg(feature = "ssr")]
 const MIN_SCORE: u8 = 3;
 /// Names shorter than this are too common a substring to refuse.
+#[cfg(feature = "ssr")]
 const MIN_CONTEXT_CHARS: usize = 4;
 
 /// What a password must not contain: things an attacker knows about the user.
@@ -19,7 +32,7 @@ pub struct PasswordContext<'a> {
 }
 
 /// How strong a candidate password looks, for the live meter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Strength {
     /// 0 (guessable in seconds) to 4 (very strong).
     pub score: u8,
@@ -48,9 +61,11 @@ impl Strength {
 /// common passwords, anything the strength estimate calls guessable, and
 /// anything containing the user's email name, own name or organization name.
 /// It is deliberately neither `Serialize` nor printable.
+#[cfg(feature = "ssr")]
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 
+#[cfg(feature = "ssr")]
 impl NewPassword {
     pub fn parse(input: &str, context: PasswordContext<'_>) -> Result<Self, FieldError> {
         let normalized: String = input.nfc().collect();
@@ -65,6 +80,7 @@ impl NewPassword {
     }
 }
 
+#[cfg(feature = "ssr")]
 impl fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("NewPassword([redacted])")
@@ -76,8 +92,9 @@ pub fn normalize_password(input: &str) -> String {
     input.nfc().collect()
 }
 
-/// The policy, as a score and the first reason to refuse. Runs in the
-/// browser on every keystroke and on the server at every change.
+/// The policy, as a score and the first reason to refuse: for every new
+/// password, and for the browser's meter through the server.
+#[cfg(feature = "ssr")]
 pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
     let chars = password.chars().count();
     if chars > PASSWORD_MAX_CHARS {
@@ -119,6 +136,7 @@ pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
 
 /// The whole password is one entry of the common-password list (perhaps in
 /// l33t speak or reversed), with nothing else around it.
+#[cfg(feature = "ssr")]
 fn is_common(estimate: &zxcvbn::Entropy) -> bool {
     use zxcvbn::feedback::Warning;
     let warning = estimate
@@ -137,6 +155,7 @@ fn is_common(estimate: &zxcvbn::Entropy) -> bool {
 }
 
 #[cfg(test)]
+#[cfg(feature = "ssr")]
 mod tests {
     use super::*;
 

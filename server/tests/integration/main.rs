@@ -17,6 +17,7 @@ mod helpers;
 mod invoicing;
 mod invoicing_records;
 mod passkeys;
+mod password_strength;
 mod payout;
 mod permission_matrix;
 mod portal;

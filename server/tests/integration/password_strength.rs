@@ -1,0 +1,150 @@
+//! The password meter's verdicts (issue 16: the browser asks the server
+//! instead of shipping zxcvbn's dictionaries): the same rule sign-up
+//! applies, nothing logged, and a limit of its own per client address.
+
+use crate::helpers::{TestApp, captured_logs, unique_email};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+const ENDPOINT: &str = "/api/auth/password_strength";
+
+async fn verdict(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = app.call(ENDPOINT, form, None).await;
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+/// Signs up with `password`; answers the status and body.
+async fn sign_up_with(app: &TestApp, password: &str, organization: &str) -> (u16, String) {
+    let email = unique_email();
+    let response = app
+        .call(
+            "/api/auth/sign_up",
+            &[
+                ("name", "Meter Tester"),
+                ("email", &email),
+                ("password", password),
+                ("organization", organization),
+            ],
+            None,
+        )
+        .await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_meter_says_what_sign_up_then_decides() {
+    let app = TestApp::spawn().await;
+    let organization = "Brightwater Analytics";
+    let cases = [
+        ("password", Some("at least 12")),
+        ("password1234", Some("common")),
+        ("x brightwater analytics 9!", Some("organization")),
+        ("aaaaaaaaaaaaaaaa", Some("easy to guess")),
+        ("violet lantern orbits quietly", None),
+    ];
+    for (password, problem) in cases {
+        let (status, strength) = verdict(
+            &app,
+            &[("password", password), ("organization", organization)],
+        )
+        .await;
+        assert_eq!(status, 200, "{password}: {strength}");
+        let said = strength["problem"].as_str();
+        match problem {
+            Some(expected) => {
+                let said = said.unwrap_or_else(|| panic!("{password}: no problem in {strength}"));
+                assert!(said.contains(expected), "{password}: {said}");
+                let (status, body) = sign_up_with(&app, password, organization).await;
+                assert_eq!(status, 422, "{password} was accepted at sign-up");
+                assert!(body.contains(said), "sign-up said otherwise: {body}");
+            }
+            None => {
+                assert_eq!(said, None, "{password}: {strength}");
+                assert!(strength["score"].as_u64().unwrap() >= 3);
+                let (status, body) = sign_up_with(&app, password, organization).await;
+                assert_eq!(status, 200, "sign-up refused what the meter passed: {body}");
+            }
+        }
+    }
+    // Too long is refused before any estimate runs, and long details are
+    // cut rather than estimated whole.
+    let long = "Zq9#".repeat(33);
+    let (status, strength) = verdict(&app, &[("password", &long)]).await;
+    assert_eq!(status, 200);
+    assert!(
+        strength["problem"]
+            .as_str()
+            .unwrap()
+            .contains("at most 128")
+    );
+    let huge_name = "n".repeat(100_000);
+    let (status, strength) = verdict(
+        &app,
+        &[
+            ("password", "violet lantern orbits quietly"),
+            ("name", &huge_name),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{strength}");
+}
+
+#[tokio::test]
+async fn no_password_the_meter_sees_reaches_the_log() {
+    let app = TestApp::spawn().await;
+    let secret = "orchid-meter-secret-7731 harbour";
+    let (status, _) = verdict(&app, &[("password", secret)]).await;
+    assert_eq!(status, 200);
+    assert!(!captured_logs().contains("orchid-meter-secret"));
+}
+
+#[tokio::test]
+async fn verdicts_have_their_own_limit_per_address_even_twenty_at_once() {
+    // One attempt a minute: twelve verdicts, and the sign-in allowance is
+    // not spent by them.
+    let app = TestApp::spawn_with(&[("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "1")]).await;
+    let app = std::sync::Arc::new(app);
+    let mut requests = JoinSet::new();
+    for n in 0..20 {
+        let app = app.clone();
+        requests.spawn(async move {
+            let password = format!("concurrent meter check {n}");
+            verdict(&app, &[("password", &password)]).await.0
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = requests.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        12,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        8,
+        "{statuses:?}"
+    );
+
+    let sign_in = app
+        .call(
+            "/api/auth/sign_in",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "whatever-it-is"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        sign_in.status(),
+        401,
+        "the verdicts spent the sign-in allowance"
+    );
+}
