@@ -93,42 +93,68 @@ if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp" ] && [ -f "target
 else
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-step "wasm-bindgen: JavaScript glue"
-target/tools/ledgerlock-bindgen "$wasm_dir/ledgerlock_frontend.wasm" "$work"
+# One name ties the split files together (the loader imports the glue by
+# it, the main module the loader): a hash of what they are made from.
+name=$(cat "$wasm_dir/ledgerlock_frontend.wasm" .ci/build.sh | sha256sum | cut -c1-20)
+step "split at the lazy routes, then wasm-bindgen: JavaScript glue"
+target/tools/ledgerlock-bindgen "$wasm_dir/ledgerlock_frontend.wasm" "$work" "$name"
 
 if [ -n "$optimise" ]; then
   # binaryen from npm (.ci/package.json): Debian's binaryen 108 breaks the
   # reference-types table that current rustc and wasm-bindgen emit. The
   # features are the ones rustc enables for wasm32-unknown-unknown. -O1, as
   # measured (README): -Oz takes five times as long for a larger gzip.
+  # Each module on its own, after the split (the splitter needs the
+  # linker's relocations, which wasm-opt drops); exports keep their names.
   step "wasm-opt $optimise (binaryen $(node .ci/node_modules/binaryen/bin/wasm-opt --version 2>/dev/null | awk '{ print $3 }'))"
   started=$(date +%s)
-  before=$(stat -c %s "$work/ledgerlock_bg.wasm")
-  node .ci/node_modules/binaryen/bin/wasm-opt "$optimise" \
-    --enable-reference-types --enable-bulk-memory --enable-sign-ext \
-    --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
-    "$work/ledgerlock_bg.wasm" -o "$work/optimised.wasm"
-  mv "$work/optimised.wasm" "$work/ledgerlock_bg.wasm"
-  after=$(stat -c %s "$work/ledgerlock_bg.wasm")
-  printf '   %d KB -> %d KB raw' $((before / 1024)) $((after / 1024))
+  before=$(cat "$work"/*.wasm | wc -c)
+  export optimise
+  ls "$work"/*.wasm | xargs -P 2 -I{} sh -c '
+    node .ci/node_modules/binaryen/bin/wasm-opt "$optimise" \
+      --enable-reference-types --enable-bulk-memory --enable-sign-ext \
+      --enable-nontrapping-float-to-int --enable-mutable-globals --enable-multivalue \
+      "{}" -o "{}.opt" && mv "{}.opt" "{}"'
+  after=$(cat "$work"/*.wasm | wc -c)
+  printf '   %d KB -> %d KB raw, all modules' $((before / 1024)) $((after / 1024))
   elapsed "$started"
 fi
 
 step "the site: target/site"
 hash_of() { sha256sum "$1" | cut -c1-20; }
-js_hash=$(hash_of "$work/ledgerlock.js")
-wasm_hash=$(hash_of "$work/ledgerlock_bg.wasm")
-css_hash=$(hash_of style/main.css)
+gz_kb() { echo $(( $(gzip -9 -c "$@" | wc -c) / 1024 )); }
 rm -rf target/site
 mkdir -p target/site/pkg
 cp -R public/. target/site/
-cp "$work/ledgerlock.js" "target/site/pkg/ledgerlock.$js_hash.js"
+# Every file name carries its content's hash (served as immutable): the
+# loader and the manifest are rewritten to the chunks' hashed names (whole
+# quoted names, so chunk_1 never matches chunk_10).
+loader="$work/__wasm_split.$name.js"
+manifest="$work/__wasm_split_manifest.json"
+chunks=0
+for chunk in "$work"/split_*.wasm "$work"/chunk_*.wasm; do
+  [ -e "$chunk" ] || continue
+  stem=$(basename "$chunk" .wasm)
+  hash=$(hash_of "$chunk")
+  cp "$chunk" "target/site/pkg/$stem.$hash.wasm"
+  sed -i "s|\"./$stem.wasm\"|\"./$stem.$hash.wasm\"|g" "$loader"
+  sed -i "s|\"$stem\"|\"$stem.$hash\"|g" "$manifest"
+  chunks=$((chunks + 1))
+done
+wasm_hash=$(hash_of "$work/ledgerlock_bg.wasm")
+manifest_hash=$(hash_of "$manifest")
+css_hash=$(hash_of style/main.css)
+cp "$work/ledgerlock.$name.js" "target/site/pkg/ledgerlock.$name.js"
+cp "$loader" "target/site/pkg/__wasm_split.$name.js"
+cp "$manifest" "target/site/pkg/__wasm_split_manifest.$manifest_hash.json"
 cp "$work/ledgerlock_bg.wasm" "target/site/pkg/ledgerlock.$wasm_hash.wasm"
 cp style/main.css "target/site/pkg/ledgerlock.$css_hash.css"
 wasm_bytes=$(stat -c %s "target/site/pkg/ledgerlock.$wasm_hash.wasm")
-printf '   WASM %d KB raw, %d KB gzipped\n' $((wasm_bytes / 1024)) \
-  $(( $(gzip -9 -c "target/site/pkg/ledgerlock.$wasm_hash.wasm" | wc -c) / 1024 ))
-printf 'js: %s\nwasm: %s\ncss: %s\n' "$js_hash" "$wasm_hash" "$css_hash" >"target/site-$profile.hash.txt"
+printf '   main WASM %d KB raw, %d KB gzipped; %d chunks, %d KB gzipped in all\n' $((wasm_bytes / 1024)) \
+  "$(gz_kb "target/site/pkg/ledgerlock.$wasm_hash.wasm")" "$chunks" \
+  "$( [ "$chunks" = 0 ] && echo 0 || cat target/site/pkg/split_*.wasm target/site/pkg/chunk_*.wasm 2>/dev/null | gz_kb)"
+printf 'js: %s\nwasm: %s\ncss: %s\nsplit: %s\nmanifest: %s\n' "$name" "$wasm_hash" "$css_hash" "$name" "$manifest_hash" \
+  >"target/site-$profile.hash.txt"
 echo "$profile" >target/site.profile
 echo "$stamp" >"$stamp_file"
 fi

@@ -9,5 +9,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use app::{App, shell};
+pub use app::App;
+#[cfg(feature = "ssr")]
+pub use app::shell;
 pub use error::AppError;

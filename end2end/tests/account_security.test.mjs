@@ -36,7 +36,8 @@ test('a forgotten password is reset through the emailed link', async () => {
   await page.getByLabel('New password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Set the new password' }).click();
   await page.waitForURL('**/sign-in?reset=1');
-  assert.ok(await page.getByRole('status').isVisible());
+  // The sign-in page's code may still be loading (a lazy route).
+  await page.getByRole('status').waitFor();
 
   await signInViaForm(page, email, NEW_PASSWORD);
   assert.deepEqual(problems, []);

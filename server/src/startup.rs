@@ -13,7 +13,7 @@ use ledgerlock_app::ssr::pdf::fonts::FontBook;
 use ledgerlock_app::ssr::services::mail_queue::{self, QueueSignal};
 use ledgerlock_app::ssr::services::{mail_budgets, passkeys};
 use ledgerlock_app::ssr::session_store::DbSessionStore;
-use ledgerlock_app::ssr::state::Settings;
+use ledgerlock_app::ssr::state::{AppStateParts, Settings};
 use ledgerlock_app::ssr::{AppState, db};
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -126,7 +126,7 @@ impl Application {
             mail_budgets: config.mail_budgets,
             security_contact: config.security_contact.clone(),
         };
-        let state = AppState {
+        let state = AppState::new(AppStateParts {
             db: db.clone(),
             leptos_options,
             passwords: Arc::new(passwords),
@@ -138,7 +138,7 @@ impl Application {
             fonts: Arc::new(fonts),
             mail_queue: QueueSignal::default(),
             stripe: ledgerlock_app::ssr::stripe::StripeApi::new(config.stripe.clone()),
-        };
+        });
         // Queued mail is sent from here on, including what a previous run
         // left in the queue.
         mail_queue::spawn_sender(

@@ -22,6 +22,7 @@ pub mod portal_session_pages;
 pub mod request;
 pub mod services;
 pub mod session_store;
+pub mod site_assets;
 pub mod state;
 pub mod stripe;
 pub mod sums;

@@ -7,9 +7,30 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
-/// What every request handler and server function can reach.
+/// What every request handler and server function can reach: one shared
+/// allocation, so the clone each middleware layer and route takes per
+/// request is a reference count (issue 16: `perf` found the landing page
+/// spending 10 % of its time cloning and dropping the whole state, its
+/// mailer's strings included, dozens of times a request).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateParts>);
+
+impl AppState {
+    pub fn new(parts: AppStateParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateParts;
+
+    fn deref(&self) -> &AppStateParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppStateParts {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     pub passwords: Arc<Passwords>,

@@ -296,6 +296,32 @@ async fn the_dashboard_sums_outstanding_overdue_paid_and_revenue() {
             .status(),
         200
     );
+    // Two on different days of the month three months back: the chart
+    // adds a month's days up.
+    let month_start = |back: u8| {
+        let (mut year, mut month) = (today.year(), u8::from(today.month()));
+        for _ in 0..back {
+            (year, month) = if month == 1 {
+                (year - 1, 12)
+            } else {
+                (year, month - 1)
+            };
+        }
+        time::Date::from_calendar_date(year, time::Month::try_from(month).unwrap(), 1).unwrap()
+    };
+    let earlier = month_start(3);
+    for day in [earlier, earlier.replace_day(15).unwrap()] {
+        let mut body = form(&books, two_lines(&books));
+        body["issue_date"] = json!(day.to_string());
+        body["due_date"] = json!((today + time::Duration::days(30)).to_string());
+        let id = json_of(save(&app, &books, None, &body).await).await;
+        assert_eq!(
+            issue(&app, &books.cookie, id.as_str().unwrap())
+                .await
+                .status(),
+            200
+        );
+    }
     let mut body = form(&books, two_lines(&books));
     body["issue_date"] = json!(today.to_string());
     body["due_date"] = json!(today.to_string());
@@ -320,7 +346,7 @@ async fn the_dashboard_sums_outstanding_overdue_paid_and_revenue() {
     .await;
     let money = &summary["money"][0];
     assert_eq!(money["currency"], "EUR");
-    assert_eq!(money["outstanding"], "17.20", "6.00 + 11.20");
+    assert_eq!(money["outstanding"], "39.60", "6.00 + 11.20 + 2 x 11.20");
     assert_eq!(money["overdue"], "11.20");
     assert_eq!(money["paid_this_month"], "5.20");
     let months = money["revenue_by_month"].as_array().unwrap();
@@ -330,6 +356,18 @@ async fn the_dashboard_sums_outstanding_overdue_paid_and_revenue() {
         format!("{}-{:02}", today.year(), u8::from(today.month()))
     );
     assert_eq!(months[11][1], "11.20", "this month's invoice");
+    assert_eq!(
+        months[8][0],
+        format!("{}-{:02}", earlier.year(), u8::from(earlier.month()))
+    );
+    assert_eq!(months[8][1], "22.40", "two days of one month");
+    assert!(
+        months[..8]
+            .iter()
+            .chain(&months[9..11])
+            .all(|month| month[1] == "0" || month[1] == "0.00"),
+        "{months:?}"
+    );
 }
 
 #[tokio::test]

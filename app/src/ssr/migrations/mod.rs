@@ -17,6 +17,7 @@ mod m20261130_000012_card_payments;
 mod m20261130_000013_audit_checkpoint;
 mod m20261130_000014_invoice_status_summaries;
 mod m20261130_000015_credit_note_lookup;
+mod m20261201_000016_open_invoices;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_audit_checkpoint::Migration),
             Box::new(m20261130_000014_invoice_status_summaries::Migration),
             Box::new(m20261130_000015_credit_note_lookup::Migration),
+            Box::new(m20261201_000016_open_invoices::Migration),
         ]
     }
 }

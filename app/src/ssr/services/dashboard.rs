@@ -8,6 +8,7 @@ use crate::ssr::AppState;
 use crate::ssr::access::{Member, Tenant};
 use crate::ssr::entities::{invoice, membership, organization, payment};
 use crate::ssr::errors::internal;
+use crate::ssr::services::invoice_views::open_condition;
 use crate::ssr::sums::{joined, split_sum};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -63,6 +64,11 @@ fn first_of_month(date: Date, months_back: u32) -> Date {
         .unwrap_or(date)
 }
 
+/// `YYYY-MM`, the chart's label for `date`'s month.
+fn month_label(date: Date) -> String {
+    format!("{}-{:02}", date.year(), u8::from(date.month()))
+}
+
 /// The first day of the month after `date`'s.
 fn first_of_next_month(date: Date) -> Date {
     let (year, month) = match date.month() {
@@ -105,23 +111,18 @@ async fn money(
     today: Date,
 ) -> Result<Vec<MoneyFigures>, AppError> {
     use invoice::Column as C;
-    // What each invoice still asks for: a customer's credit on one invoice
-    // (a credit note on a paid invoice) does not cancel what another owes.
+    // What each open invoice still asks for (a customer's credit on one
+    // invoice, a credit note on a paid one, does not cancel what another
+    // owes): over the partial index of open invoices.
     let owed = Expr::col(C::TotalMinor)
         .sub(Expr::col(C::CreditedMinor))
         .sub(Expr::col(C::PaidMinor));
-    let balance = Expr::Case(Box::new(
-        Expr::case(owed.clone().gt(0), owed).finally(Expr::val(0)),
-    ));
-    let open = sea_orm::Condition::all()
-        .add(C::Kind.eq("invoice"))
-        .add(C::IssuedAt.is_not_null())
-        .add(C::VoidedAt.is_null());
+    let open = open_condition().add(C::Kind.eq("invoice"));
     let mut figures: BTreeMap<String, [i128; 3]> = BTreeMap::new();
-    for (currency, amount) in sums(db, tenant, balance.clone(), open.clone()).await? {
+    for (currency, amount) in sums(db, tenant, owed.clone(), open.clone()).await? {
         figures.entry(currency).or_default()[0] = amount;
     }
-    for (currency, amount) in sums(db, tenant, balance, open.add(C::DueDate.lt(today))).await? {
+    for (currency, amount) in sums(db, tenant, owed, open.add(C::DueDate.lt(today))).await? {
         figures.entry(currency).or_default()[1] = amount;
     }
     // Payments dated this month (a reversal is dated as the payment it
@@ -152,27 +153,40 @@ async fn money(
         figures.entry(currency).or_default()[2] = joined(billions, rest);
     }
 
-    // Invoiced less credited, month by month: twelve range queries on the
-    // (organization, kind, issue date) index.
-    let mut labels = Vec::with_capacity(12);
+    // Invoiced less credited, month by month: one range on the
+    // (organization, kind, issue date) index, summed per day by the
+    // database (at most 366 rows a currency) and per month here.
+    let first = first_of_month(today, 11);
+    let labels: Vec<String> = (0..12)
+        .rev()
+        .map(|back| month_label(first_of_month(today, back)))
+        .collect();
+    let signed = Expr::case(C::Kind.eq("credit_note"), Expr::col(C::TotalMinor).mul(-1))
+        .finally(Expr::col(C::TotalMinor));
+    let (billions, rest) = split_sum(Expr::Case(Box::new(signed)));
+    let days: Vec<(String, Date, Option<i64>, Option<i64>)> = invoice::Entity::find()
+        .select_only()
+        .column(C::Currency)
+        .column(C::IssueDate)
+        .column_as(billions, "billions")
+        .column_as(rest, "rest")
+        .filter(C::OrganizationId.eq(tenant.organization_id))
+        .filter(C::Kind.is_in(["invoice", "credit_note"]))
+        .filter(tenant.customers.covers(C::CustomerId))
+        .filter(C::IssuedAt.is_not_null())
+        .filter(C::VoidedAt.is_null())
+        .filter(C::IssueDate.gte(first))
+        .filter(C::IssueDate.lt(first_of_next_month(today)))
+        .group_by(C::Currency)
+        .group_by(C::IssueDate)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal)?;
     let mut revenue: BTreeMap<(String, String), i128> = BTreeMap::new();
-    for back in (0..12).rev() {
-        let start = first_of_month(today, back);
-        let label = format!("{}-{:02}", start.year(), u8::from(start.month()));
-        let mut range = sea_orm::Condition::all()
-            .add(C::IssuedAt.is_not_null())
-            .add(C::VoidedAt.is_null())
-            .add(C::IssueDate.gte(start));
-        if back > 0 {
-            range = range.add(C::IssueDate.lt(first_of_month(today, back - 1)));
-        }
-        let signed = Expr::case(C::Kind.eq("credit_note"), Expr::col(C::TotalMinor).mul(-1))
-            .finally(Expr::col(C::TotalMinor));
-        for (currency, amount) in sums(db, tenant, Expr::Case(Box::new(signed)), range).await? {
-            figures.entry(currency.clone()).or_default();
-            revenue.insert((currency, label.clone()), amount);
-        }
-        labels.push(label);
+    for (currency, day, billions, rest) in days {
+        figures.entry(currency.clone()).or_default();
+        *revenue.entry((currency, month_label(day))).or_default() += joined(billions, rest);
     }
     figures
         .into_iter()
