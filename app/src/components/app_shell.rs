@@ -36,7 +36,12 @@ pub fn AppShell() -> impl IntoView {
     });
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(None)) = still_signed_in.get() {
+        // The shell stays on screen while a page outside it (a lazy route)
+        // loads, e.g. the sign-in page after signing out: the answer is
+        // only for pages inside the shell, or it would send the sign-in
+        // page to itself with `?next=/sign-in`.
+        let inside = location.pathname.get_untracked().starts_with("/app");
+        if let (true, Some(Ok(None))) = (inside, still_signed_in.get()) {
             navigate(&sign_in_path(), NavigateOptions::default());
         }
     });
