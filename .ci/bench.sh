@@ -33,10 +33,9 @@ rps() { # url
 
 echo "== Ledgerlock benchmark: $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
-wasm="$(ls target/site/pkg/*.wasm | head -n 1)"
-raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'served WASM: %d KB raw, %d KB gzipped\n' $((raw / 1024)) $((gz / 1024))
+# The split client: its main module and what each page loads before it is
+# interactive.
+python3 .ci/wasm_sizes.py target/site target/dist/hash.txt
 
 start=$(date +%s%N)
 # The sign-in rate limit would otherwise cap the load below.

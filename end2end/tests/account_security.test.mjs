@@ -134,3 +134,26 @@ test('a slow verdict for an older password never shows against the newer one', a
   assert.equal(await meter.locator('.strength-verdict').textContent(), 'Meets the password policy.');
   await context.close();
 });
+
+test('a tab left open follows the account signed in meanwhile, never showing one over another', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await signUpViaApi(page, uniqueEmail(), 'Alpha Works');
+  const other = await context.newPage();
+  await other.goto('/app/customers');
+  await hydrated(other);
+  assert.equal(await other.locator('.app-header .organization').textContent(), 'Alpha Works');
+
+  // In the first tab: sign out, and someone else signs in in this browser.
+  await page.goto('/app');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/sign-in');
+  await signUpViaApi(page, uniqueEmail(), 'Beta Goods');
+
+  // The tab left open: its next click shows the new account, header and page alike.
+  await other.getByRole('link', { name: 'Dashboard' }).click();
+  await other.getByTestId('organization-name').filter({ hasText: 'Beta Goods' }).waitFor();
+  await other.locator('.app-header .organization', { hasText: 'Beta Goods' }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});

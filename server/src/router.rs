@@ -49,16 +49,24 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
 
     let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
         .join(leptos_options.site_pkg_dir.as_ref());
-    // Hashed file names change with their content, so they can be cached for good.
-    let asset_cache = if settings.assets_hashed {
+    // Hashed file names change with their content, so they can be cached
+    // for good; an answer that is not the file (a 404 while instances of two
+    // versions run side by side) must not be.
+    let asset_cache = HeaderValue::from_static(if settings.assets_hashed {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
-    };
+    });
     let assets = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
-            HeaderValue::from_static(asset_cache),
+            move |response: &http::Response<_>| {
+                Some(if response.status().is_success() {
+                    asset_cache.clone()
+                } else {
+                    HeaderValue::from_static("no-store")
+                })
+            },
         ))
         .service(ServeDir::new(pkg_dir));
 

@@ -46,8 +46,9 @@ pub async fn sign_up(
     // The browser's IANA zone, filled in by the page; without it, UTC.
     #[server(default)] time_zone: String,
 ) -> Result<(), AppError> {
-    use crate::domain::{Email, NewPassword, OrganizationName, PasswordContext, PersonName};
+    use crate::domain::{Email, OrganizationName, PersonName};
     use crate::ssr::calendar::OrgTimeZone;
+    use crate::ssr::passwords::{self, OwnedPasswordContext};
     use crate::ssr::{auth, request::RequestContext, services::accounts};
 
     let request = RequestContext::capture()?;
@@ -55,14 +56,12 @@ pub async fn sign_up(
         let name = PersonName::parse(&name)?;
         let email = Email::parse(&email)?;
         let organization = OrganizationName::parse(&organization)?;
-        let password = NewPassword::parse(
-            &password,
-            PasswordContext {
-                email: email.as_str(),
-                organization: organization.as_str(),
-                name: name.as_str(),
-            },
-        )?;
+        let context = OwnedPasswordContext {
+            email: email.as_str().to_owned(),
+            organization: organization.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+        };
+        let password = passwords::parse_new(&password, context).await?;
         let input = accounts::SignUp {
             name,
             email,
@@ -212,7 +211,9 @@ pub async fn me() -> Result<Option<Viewer>, AppError> {
 ///
 /// `email`, `name` and `organization` are what the form holds so far (the
 /// rule refuses a password containing them); each is cut to its first 320
-/// characters (an email is at most 254). Nothing is stored or logged.
+/// characters (an email is at most 254). The password and the details are
+/// normalised to NFC as sign-up normalises them. Nothing is stored or
+/// logged.
 /// Limited per client address (`LEDGERLOCK_AUTH_RATE_PER_MINUTE` × 12 a
 /// minute): a 429 leaves the meter waiting for the form's own answer.
 #[server(prefix = "/api", endpoint = "auth/password_strength")]
@@ -222,30 +223,19 @@ pub async fn password_strength(
     #[server(default)] name: String,
     #[server(default)] organization: String,
 ) -> Result<crate::domain::Strength, AppError> {
-    use crate::domain::{PasswordContext, check_password};
+    use crate::domain::normalize_password;
+    use crate::ssr::passwords::{OwnedPasswordContext, strength};
 
+    // As sign-up sees them: normalised to NFC, and at most 320 characters.
     fn first_chars(value: &str) -> String {
-        value.chars().take(320).collect()
+        normalize_password(&value.chars().take(320).collect::<String>())
     }
-    let (email, name, organization) = (
-        first_chars(&email),
-        first_chars(&name),
-        first_chars(&organization),
-    );
-    // The estimate is CPU work (milliseconds, more for long inputs): keep it
-    // off the threads that serve other requests.
-    tokio::task::spawn_blocking(move || {
-        check_password(
-            &password,
-            PasswordContext {
-                email: &email,
-                name: &name,
-                organization: &organization,
-            },
-        )
-    })
-    .await
-    .map_err(|error| crate::ssr::errors::internal(anyhow::anyhow!("password estimate: {error}")))
+    let context = OwnedPasswordContext {
+        email: first_chars(&email),
+        name: first_chars(&name),
+        organization: first_chars(&organization),
+    };
+    strength(password, context).await
 }
 
 /// Changes the password; every other session of the user ends.

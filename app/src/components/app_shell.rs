@@ -40,9 +40,22 @@ pub fn AppShell() -> impl IntoView {
         // loads, e.g. the sign-in page after signing out: the answer is
         // only for pages inside the shell, or it would send the sign-in
         // page to itself with `?next=/sign-in`.
-        let inside = location.pathname.get_untracked().starts_with("/app");
-        if let (true, Some(Ok(None))) = (inside, still_signed_in.get()) {
-            navigate(&sign_in_path(), NavigateOptions::default());
+        if !location.pathname.get_untracked().starts_with("/app") {
+            return;
+        }
+        match still_signed_in.get() {
+            Some(Ok(None)) => navigate(&sign_in_path(), NavigateOptions::default()),
+            // Someone else (or the same person with other rights or another
+            // organization) signed in meanwhile, in another tab: the header
+            // and menus would show one account over another's data. Load
+            // the page afresh, as the account now signed in.
+            Some(Ok(Some(now))) => {
+                let shown = viewer.get_untracked().and_then(Result::ok).flatten();
+                if shown.is_some_and(|shown| shown != now) {
+                    let _ = window().location().reload();
+                }
+            }
+            _ => {}
         }
     });
 

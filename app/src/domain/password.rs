@@ -19,6 +19,15 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 /// unguessable: moderate protection from offline slow-hash scenario".
 #[cfg(feature = "ssr")]
 const MIN_SCORE: u8 = 3;
+/// Characters of a password the estimate looks at. zxcvbn's search for
+/// look-alike substitutions ("p4$$w0rd") tries every combination of the
+/// substitutable characters present, each over every substring: a pasted
+/// 128-character password full of `4@8({[<3691!|0$5+7%2` took 9 s of CPU
+/// (helper-12, 2026-12-01). Its cost grows with the square of the length,
+/// so the estimate reads at most this many characters; the length, common
+/// and personal checks read the whole password.
+#[cfg(feature = "ssr")]
+const ESTIMATED_CHARS: usize = 48;
 /// Names shorter than this are too common a substring to refuse.
 #[cfg(feature = "ssr")]
 const MIN_CONTEXT_CHARS: usize = 4;
@@ -115,7 +124,8 @@ pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
         .map(|(value, _)| *value)
         .filter(|value| !value.is_empty())
         .collect();
-    let estimate = zxcvbn::zxcvbn(password, &user_inputs);
+    let estimated: String = password.chars().take(ESTIMATED_CHARS).collect();
+    let estimate = zxcvbn::zxcvbn(&estimated, &user_inputs);
     let score = u8::from(estimate.score());
 
     let problem = if chars < PASSWORD_MIN_CHARS {
@@ -126,6 +136,10 @@ pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
         value.chars().count() >= MIN_CONTEXT_CHARS && lowered.contains(&value.to_lowercase())
     }) {
         Some(format!("Don't include {what} in your password."))
+    } else if score < MIN_SCORE && chars > ESTIMATED_CHARS {
+        Some(format!(
+            "The first {ESTIMATED_CHARS} characters are too easy to guess. Start with unrelated words."
+        ))
     } else if score < MIN_SCORE {
         Some("This password is too easy to guess. Add more unrelated words.".to_owned())
     } else {
@@ -229,6 +243,19 @@ mod tests {
             composed
         );
         assert_eq!(normalize_password(decomposed), composed);
+    }
+
+    #[test]
+    fn only_the_first_characters_are_estimated() {
+        // The pasted look-alike soup that took 9 s: its estimate now reads
+        // 48 characters (the bench measures the time, not this test).
+        let soup: String = "4@8({[<3691!|0$5+7%2".repeat(7).chars().take(128).collect();
+        assert_eq!(check(&soup, NOBODY).problem, None);
+        // A weak start is not rescued by a long tail, and says so.
+        let weak_start = format!("{}{}", "a".repeat(48), "violet lantern orbits quietly");
+        assert!(refusal(&weak_start, NOBODY).contains("first 48 characters"));
+        let strong_start = format!("violet lantern orbits quietly {}", "a".repeat(60));
+        assert!(NewPassword::parse(&strong_start, NOBODY).is_ok());
     }
 
     #[test]

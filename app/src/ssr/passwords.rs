@@ -26,6 +26,78 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
+/// The password policy's verdict (`domain::password::check`) off the
+/// threads that serve requests: its estimate is CPU work (milliseconds, and
+/// bounded: only a password's first characters are estimated). What the
+/// strength meter shows and what every new password must pass.
+///
+/// `password` is normalised to NFC first, as [`NewPassword::parse`] does.
+///
+/// # Errors
+/// Internal, if the blocking task died.
+pub async fn strength(
+    password: String,
+    context: OwnedPasswordContext,
+) -> Result<crate::domain::Strength, crate::AppError> {
+    let _permit = estimate_permit().await?;
+    tokio::task::spawn_blocking(move || {
+        crate::domain::check_password(
+            &crate::domain::normalize_password(&password),
+            context.borrowed(),
+        )
+    })
+    .await
+    .map_err(|error| super::errors::internal(anyhow::anyhow!("password estimate: {error}")))
+}
+
+/// [`NewPassword::parse`] off the request threads (see [`strength`]).
+///
+/// # Errors
+/// `Invalid` naming `password` when the policy refuses it.
+pub async fn parse_new(
+    password: &str,
+    context: OwnedPasswordContext,
+) -> Result<NewPassword, crate::AppError> {
+    let password = password.to_owned();
+    let _permit = estimate_permit().await?;
+    tokio::task::spawn_blocking(move || NewPassword::parse(&password, context.borrowed()))
+        .await
+        .map_err(|error| super::errors::internal(anyhow::anyhow!("password estimate: {error}")))?
+        .map_err(crate::AppError::from)
+}
+
+/// Estimates run one per core at a time, however many requests ask: a
+/// flood of them (the meter is open to anyone) queues instead of filling
+/// the blocking pool.
+async fn estimate_permit() -> Result<tokio::sync::SemaphorePermit<'static>, crate::AppError> {
+    static ESTIMATES: std::sync::LazyLock<Semaphore> = std::sync::LazyLock::new(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+    });
+    ESTIMATES
+        .acquire()
+        .await
+        .map_err(|error| super::errors::internal(anyhow::anyhow!("password estimates: {error}")))
+}
+
+/// A [`crate::domain::PasswordContext`] that owns its strings, to cross
+/// into a blocking task.
+#[derive(Debug, Clone, Default)]
+pub struct OwnedPasswordContext {
+    pub email: String,
+    pub organization: String,
+    pub name: String,
+}
+
+impl OwnedPasswordContext {
+    fn borrowed(&self) -> crate::domain::PasswordContext<'_> {
+        crate::domain::PasswordContext {
+            email: &self.email,
+            organization: &self.organization,
+            name: &self.name,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("argon2: {0}")]

@@ -174,3 +174,13 @@ async fn get_requests_never_change_state() {
     assert_ne!(response.status(), 200);
     assert_eq!(app.get("/app", Some(&cookie)).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_missing_asset_is_never_cached() {
+    // Hashed assets are cached for a year; a 404 for one (an instance of
+    // another version asked first) must not be, or it would stick.
+    let app = TestApp::spawn().await;
+    let response = app.get("/pkg/ledgerlock.0000000000.wasm", None).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}

@@ -71,6 +71,37 @@ async fn the_meter_says_what_sign_up_then_decides() {
             }
         }
     }
+    // Both sides see the password normalised to NFC (helper-12 found the
+    // meter reading it raw): a decomposed accent counts as one character,
+    // and a name typed composed is found in a password typed decomposed.
+    let decomposed: String = (0..6)
+        .map(|n| format!("orbit{n} e\u{301}le\u{300}ve cre\u{300}me "))
+        .collect();
+    assert!(decomposed.chars().count() > 128);
+    let (_, strength) = verdict(&app, &[("password", &decomposed)]).await;
+    assert!(
+        !strength["problem"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("at most"),
+        "{strength}"
+    );
+    let (_, strength) = verdict(
+        &app,
+        &[
+            ("password", "my friend Rene\u{301}e likes purple giraffes"),
+            ("name", "Renée"),
+        ],
+    )
+    .await;
+    assert!(
+        strength["problem"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("your name"),
+        "{strength}"
+    );
+
     // Too long is refused before any estimate runs, and long details are
     // cut rather than estimated whole.
     let long = "Zq9#".repeat(33);

@@ -3,8 +3,7 @@
 use crate::api::auth::Viewer;
 use crate::domain::invoice::TaxRounding;
 use crate::domain::{
-    Email, NewPassword, OrganizationName, PasswordContext, PersonName, Role, SecurityEventKind,
-    normalize_password,
+    Email, NewPassword, OrganizationName, PersonName, Role, SecurityEventKind, normalize_password,
 };
 use crate::error::AppError;
 use crate::ssr::AppState;
@@ -15,7 +14,7 @@ use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{billing_settings, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
-use crate::ssr::passwords::PasswordHash;
+use crate::ssr::passwords::{self, OwnedPasswordContext, PasswordHash};
 use crate::ssr::services::guesses::{self, Guess, Logged, Notice};
 use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::security_log::{self, SecurityEvent};
@@ -560,18 +559,20 @@ pub async fn parse_new_password(
         None => None,
     }
     .unwrap_or_default();
-    NewPassword::parse(
-        input,
-        PasswordContext {
-            email: &account.email,
-            organization: &organization,
-            name: &account.name,
-        },
-    )
-    .map_err(|error| AppError::Invalid {
-        field: field.into(),
-        message: error.message,
-    })
+    let context = OwnedPasswordContext {
+        email: account.email.clone(),
+        organization,
+        name: account.name.clone(),
+    };
+    passwords::parse_new(input, context)
+        .await
+        .map_err(|error| match error {
+            AppError::Invalid { message, .. } => AppError::Invalid {
+                field: field.into(),
+                message,
+            },
+            other => other,
+        })
 }
 
 /// How a new password came about, for the log and the sessions to keep.

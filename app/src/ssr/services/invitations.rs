@@ -5,7 +5,7 @@
 use crate::api::invitations::InvitationDetails;
 use crate::api::team::{CustomerLimit, InvitationView};
 use crate::domain::role::{TeamRefusal, check_team_change};
-use crate::domain::{Email, NewPassword, PasswordContext, PersonName, SecurityEventKind};
+use crate::domain::{Email, PersonName, SecurityEventKind};
 use crate::error::AppError;
 use crate::ssr::AppState;
 use crate::ssr::access::Member;
@@ -14,6 +14,7 @@ use crate::ssr::client::ClientInfo;
 use crate::ssr::entities::{invitation, membership, organization, user};
 use crate::ssr::errors::internal;
 use crate::ssr::mail::Mail;
+use crate::ssr::passwords::{self, OwnedPasswordContext};
 use crate::ssr::services::audit::{self, Actor, Scope};
 use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::team::{
@@ -486,14 +487,12 @@ pub async fn accept_with_new_account(
     }
     let email = Email::parse(&row.email)?;
     let (organization_name, _) = names_of(db, row.organization_id, row.invited_by).await?;
-    let password = NewPassword::parse(
-        password,
-        PasswordContext {
-            email: email.as_str(),
-            organization: &organization_name,
-            name: name.as_str(),
-        },
-    )?;
+    let context = OwnedPasswordContext {
+        email: email.as_str().to_owned(),
+        organization: organization_name.clone(),
+        name: name.as_str().to_owned(),
+    };
+    let password = passwords::parse_new(password, context).await?;
     let password_hash = state.passwords.hash(&password).await.map_err(internal)?;
     let user_id = Uuid::new_v4();
     let txn = db.begin().await.map_err(internal)?;
