@@ -52,6 +52,8 @@ if [ "$mode" = test ]; then
   command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
     || packages+=(postgresql)
 fi
+# The site's files are served precompressed (.ci/build.sh).
+command -v brotli >/dev/null || packages+=(brotli)
 apt_pid=
 apt_log="$(mktemp)"
 if [ "${#packages[@]}" -gt 0 ]; then

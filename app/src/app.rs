@@ -124,9 +124,15 @@ macro_rules! lazy_pages {
                 // Fetched before hydrating (and when a link to the page is
                 // about to be followed): `view` must then be ready at once,
                 // as it was on the server, or hydration would not match.
+                // On the server the router calls this for every level of the
+                // matched route before rendering: the page's <head> then
+                // preloads the group's files (`view` is called too late for
+                // a nested route's, as a waterfall on a slow link showed).
                 async fn preload() {
                     #[cfg(feature = "hydrate")]
                     $preload().await;
+                    #[cfg(feature = "ssr")]
+                    crate::ssr::site_assets::preload_lazy_group(stringify!($group));
                 }
             }
         )*

@@ -70,3 +70,31 @@ test('the served client is the release pipeline: hashed, long-cached, and smalle
   assert.ok(bytes < 12_000_000, `the WASM is ${bytes} bytes: not a release build`);
   await context.close();
 });
+
+test('a page\'s head announces every WASM file it loads, nested lazy routes included', async () => {
+  // Files the head does not name are only found once the code before them
+  // has loaded and run: on a slow link, round trips one after another.
+  const { context, page } = await openPage(browser);
+  await signUpViaApi(page, uniqueEmail(), 'Preload Ltd');
+  for (const path of ['/app', '/app/invoices', '/app/invoices/new', '/app/team']) {
+    const fetched = new Set();
+    const record = (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('.wasm')) fetched.add(url.pathname);
+    };
+    page.on('request', record);
+    const response = await page.goto(path);
+    const html = await response.text();
+    await hydrated(page);
+    page.off('request', record);
+    const announced = new Set(
+      [...html.matchAll(/<link[^>]*rel="preload"[^>]*>/g)]
+        .map((link) => link[0].match(/href="([^"]+\.wasm)"/)?.[1])
+        .filter(Boolean),
+    );
+    assert.ok(fetched.size > 1, `${path}: the page loads its route's files (${[...fetched]})`);
+    const unannounced = [...fetched].filter((file) => !announced.has(file));
+    assert.deepEqual(unannounced, [], `${path}: fetched without a preload in the head`);
+  }
+  await context.close();
+});

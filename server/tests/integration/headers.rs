@@ -184,3 +184,54 @@ async fn a_missing_asset_is_never_cached() {
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn assets_are_served_precompressed_to_browsers_that_accept_it() {
+    // .ci/build.sh writes `.br` and `.gz` beside every file under /pkg; the
+    // server picks one by Accept-Encoding and never compresses it again.
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let plain = b"\0asm plain module bytes, long enough to be worth compressing ........".repeat(8);
+    std::fs::write(pkg.join("chunk.wasm"), &plain).unwrap();
+    std::fs::write(pkg.join("chunk.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join("chunk.wasm.gz"), b"gzip bytes").unwrap();
+    let root = site.path().display().to_string();
+    let app = TestApp::spawn_with(&[("LEDGERLOCK_SITE_ROOT", &root)]).await;
+
+    let fetch = |encodings: &'static str| {
+        let request = app.client.get(app.url("/pkg/chunk.wasm"));
+        async move {
+            let request = match encodings {
+                "" => request,
+                accepted => request.header("accept-encoding", accepted),
+            };
+            request.send().await.unwrap()
+        }
+    };
+    for (accepted, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), &b"brotli bytes"[..]),
+        ("gzip", Some("gzip"), &b"gzip bytes"[..]),
+        ("", None, &plain[..]),
+    ] {
+        let response = fetch(accepted).await;
+        assert_eq!(response.status(), 200, "{accepted}");
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers
+                .get("content-encoding")
+                .map(|value| value.to_str().unwrap()),
+            encoding,
+            "{accepted}"
+        );
+        assert_eq!(headers["content-type"], "application/wasm", "{accepted}");
+        assert!(
+            headers
+                .get_all("vary")
+                .iter()
+                .any(|value| value.to_str().unwrap().contains("accept-encoding")),
+            "{accepted}: {headers:?}"
+        );
+        assert_eq!(&response.bytes().await.unwrap()[..], body, "{accepted}");
+    }
+}
