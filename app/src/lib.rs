@@ -1,5 +1,6 @@
 //! Ledgerlock: the application shared by the server renderer and the browser.
 
+pub mod account_binding;
 pub mod api;
 pub mod app;
 pub mod components;

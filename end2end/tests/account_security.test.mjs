@@ -135,6 +135,39 @@ test('a slow verdict for an older password never shows against the newer one', a
   await context.close();
 });
 
+test('a form left open in a tab writes nothing into the account signed in meanwhile in another', async () => {
+  const { context, page } = await openPage(browser);
+  await signUpViaApi(page, uniqueEmail(), 'Alpha Works');
+  const other = await context.newPage();
+  await other.goto('/app/customers');
+  await hydrated(other);
+
+  await page.goto('/app');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/sign-in');
+  await signUpViaApi(page, uniqueEmail(), 'Beta Goods');
+
+  // The tab still showing Alpha Works saves a customer: refused, and the
+  // tab reloads as the account now signed in.
+  await other.locator('#customer-name').fill('Left Open Tab Ltd');
+  await other.getByLabel('Payment terms (days)').fill('14');
+  await other.getByRole('button', { name: 'Add customer' }).click();
+  await other.locator('.app-header .organization', { hasText: 'Beta Goods' }).waitFor();
+  await hydrated(other);
+  assert.equal(await other.getByText('Left Open Tab Ltd').count(), 0);
+  const books = await page.request.post('/api/customers/list', { headers: { accept: 'application/json' } });
+  assert.equal(books.status(), 200);
+  assert.ok(!(await books.text()).includes('Left Open Tab'), 'the customer landed in the other account');
+
+  // Reloaded, the tab works as Beta Goods.
+  await other.locator('#customer-name').fill('Beta Customer Oy');
+  await other.getByLabel('Payment terms (days)').fill('14');
+  await other.getByRole('button', { name: 'Add customer' }).click();
+  await other.getByText('Beta Customer Oy').first().waitFor();
+  await context.close();
+});
+
 test('a tab left open follows the account signed in meanwhile, never showing one over another', async () => {
   const { context, page, problems } = await openPage(browser);
   await signUpViaApi(page, uniqueEmail(), 'Alpha Works');

@@ -1,6 +1,8 @@
 //! The routes and the middleware stack around them.
 
-use crate::middleware::{client_address, cross_site, rate_limit, security_headers, sign_in_gate};
+use crate::middleware::{
+    account_binding, client_address, cross_site, rate_limit, security_headers, sign_in_gate,
+};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -61,11 +63,16 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             CACHE_CONTROL,
             move |response: &http::Response<_>| {
-                Some(if response.status().is_success() {
-                    asset_cache.clone()
-                } else {
-                    HeaderValue::from_static("no-store")
-                })
+                // 304 revalidates the stored file: its headers replace the
+                // stored ones, so it keeps the file's.
+                let status = response.status();
+                Some(
+                    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                        asset_cache.clone()
+                    } else {
+                        HeaderValue::from_static("no-store")
+                    },
+                )
             },
         ))
         // The same answer differs by the client's encodings: shared caches
@@ -167,6 +174,7 @@ pub fn build(state: AppState, settings: &RouterSettings) -> Router {
             gate_state,
             sign_in_gate::require_sign_in,
         ))
+        .layer(axum::middleware::from_fn(account_binding::bind))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
             settings.auth_rate_limit.clone(),

@@ -40,7 +40,7 @@ pub struct ChainStatus {
 }
 
 /// Events newest first; `action` filters by prefix (e.g. `invoice.`).
-#[server(prefix = "/api", endpoint = "audit/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "audit/list")]
 pub async fn list_audit_events(
     #[server(default)] action: String,
     #[server(default)] before: Option<i64>,
@@ -62,7 +62,7 @@ pub async fn list_audit_events(
 /// the audit page costs the events since the last visit, not the whole
 /// history; `ledgerlock audit verify` and the page's "Check every event"
 /// walk all of it).
-#[server(prefix = "/api", endpoint = "audit/verify")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "audit/verify")]
 pub async fn verify_audit_chain(#[server(default)] full: bool) -> Result<ChainStatus, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::audit};

@@ -26,6 +26,10 @@ pub struct Viewer {
     /// `false` for a user who belongs to no organization (removed from their
     /// last one): the shell offers to create one, or to accept an invitation.
     pub has_organization: bool,
+    /// The session's account tag (`crate::account_binding`): the tab that
+    /// shows this viewer acts as this account only.
+    #[serde(default)]
+    pub account: String,
 }
 
 impl Viewer {
@@ -37,7 +41,7 @@ impl Viewer {
 }
 
 /// Creates a user, their organization and owner membership, then signs in.
-#[server(prefix = "/api", endpoint = "auth/sign_up")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/sign_up")]
 pub async fn sign_up(
     name: String,
     email: String,
@@ -81,7 +85,7 @@ pub async fn sign_up(
 
 /// Signs in with email and password, then goes to `next` (a local path) or
 /// the dashboard.
-#[server(prefix = "/api", endpoint = "auth/sign_in")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/sign_in")]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -120,7 +124,7 @@ pub async fn sign_in(
 /// The second step of a sign-in: a code from the authenticator app, or a
 /// recovery code. Five failures in a row lock the account (counted in the
 /// database, see `services::guesses`) and the sign-in must start again.
-#[server(prefix = "/api", endpoint = "auth/verify_second_factor")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/verify_second_factor")]
 pub async fn verify_second_factor(
     code: String,
     #[server(default)] next: Option<String>,
@@ -171,7 +175,7 @@ pub async fn verify_second_factor(
 }
 
 /// Ends the session on the server.
-#[server(prefix = "/api", endpoint = "auth/sign_out")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::ssr::{auth, request::RequestContext, services::accounts};
 
@@ -190,7 +194,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// Who is signed in, if anyone.
-#[server(prefix = "/api", endpoint = "auth/me")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/me")]
 pub async fn me() -> Result<Option<Viewer>, AppError> {
     use crate::ssr::{request::RequestContext, services::accounts};
 
@@ -216,19 +220,18 @@ pub async fn me() -> Result<Option<Viewer>, AppError> {
 /// logged.
 /// Limited per client address (`LEDGERLOCK_AUTH_RATE_PER_MINUTE` × 12 a
 /// minute): a 429 leaves the meter waiting for the form's own answer.
-#[server(prefix = "/api", endpoint = "auth/password_strength")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/password_strength")]
 pub async fn password_strength(
     password: String,
     #[server(default)] email: String,
     #[server(default)] name: String,
     #[server(default)] organization: String,
 ) -> Result<crate::domain::Strength, AppError> {
-    use crate::domain::normalize_password;
     use crate::ssr::passwords::{OwnedPasswordContext, strength};
 
-    // As sign-up sees them: normalised to NFC, and at most 320 characters.
+    // No longer than sign-up accepts them (the policy normalises them).
     fn first_chars(value: &str) -> String {
-        normalize_password(&value.chars().take(320).collect::<String>())
+        value.chars().take(320).collect()
     }
     let context = OwnedPasswordContext {
         email: first_chars(&email),
@@ -239,7 +242,7 @@ pub async fn password_strength(
 }
 
 /// Changes the password; every other session of the user ends.
-#[server(prefix = "/api", endpoint = "auth/change_password")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/change_password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -269,7 +272,7 @@ pub async fn change_password(
 
 /// Emails a reset link if the address has an account. The answer is the
 /// same either way.
-#[server(prefix = "/api", endpoint = "auth/request_password_reset")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::ssr::{request::RequestContext, services::password_reset};
@@ -288,7 +291,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 
 /// Confirms the account's email address with the token from the emailed
 /// link. Needs no session: the token is the proof.
-#[server(prefix = "/api", endpoint = "auth/confirm_email")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/confirm_email")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::email_confirmation};
 
@@ -302,7 +305,7 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
 }
 
 /// Emails the confirmation link again to the signed-in user.
-#[server(prefix = "/api", endpoint = "auth/resend_confirmation")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/resend_confirmation")]
 pub async fn resend_confirmation() -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::email_confirmation};
 
@@ -317,7 +320,7 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
 }
 
 /// Sets a new password with the token from a reset link.
-#[server(prefix = "/api", endpoint = "auth/reset_password")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::password_reset};
 

@@ -32,7 +32,7 @@ pub struct CustomerPage {
 }
 
 /// Customers whose name starts with `query` (any case), by name.
-#[server(prefix = "/api", endpoint = "customers/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "customers/list")]
 pub async fn list_customers(
     #[server(default)] query: String,
     #[server(default)] after: Option<Uuid>,
@@ -57,7 +57,7 @@ pub async fn list_customers(
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "customers/get")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "customers/get")]
 pub async fn get_customer(id: Uuid) -> Result<CustomerView, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::customers};
@@ -72,7 +72,7 @@ pub async fn get_customer(id: Uuid) -> Result<CustomerView, AppError> {
 }
 
 /// Creates a customer (no `id`) or changes one; answers its id.
-#[server(prefix = "/api", endpoint = "customers/save")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "customers/save")]
 pub async fn save_customer(
     #[server(default)] id: Option<Uuid>,
     name: String,
@@ -114,7 +114,7 @@ pub async fn save_customer(
 }
 
 /// Archives a customer (hidden from pickers, history kept) or restores one.
-#[server(prefix = "/api", endpoint = "customers/archive")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "customers/archive")]
 pub async fn archive_customer(id: Uuid, archived: bool) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::customers};

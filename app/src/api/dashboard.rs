@@ -32,7 +32,7 @@ pub struct DashboardFigures {
     pub money: Vec<MoneyFigures>,
 }
 
-#[server(prefix = "/api", endpoint = "dashboard/summary")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "dashboard/summary")]
 pub async fn dashboard_summary() -> Result<DashboardFigures, AppError> {
     use crate::ssr::{request::RequestContext, services::dashboard};
 

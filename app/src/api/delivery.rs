@@ -51,7 +51,7 @@ pub struct Delivery {
 /// before anything is issued; a send refused after issuing (the daily
 /// budget) leaves the document issued and says so. Answers the number and
 /// how many were queued.
-#[server(prefix = "/api", endpoint = "invoices/issue_and_send")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/issue_and_send")]
 pub async fn issue_and_send(id: Uuid, recipients: String) -> Result<(String, usize), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::delivery};
@@ -77,7 +77,7 @@ pub async fn issue_and_send(id: Uuid, recipients: String) -> Result<(String, usi
 /// attached and a fresh link for each, replacing the links each had for
 /// it. `message`, when not blank, replaces the organization's template for
 /// this send. Answers how many were queued.
-#[server(prefix = "/api", endpoint = "invoices/send")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/send")]
 pub async fn send_document(
     id: Uuid,
     recipients: String,
@@ -105,7 +105,7 @@ pub async fn send_document(
 }
 
 /// The recipients of document `id`, newest first.
-#[server(prefix = "/api", endpoint = "invoices/deliveries")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/deliveries")]
 pub async fn document_deliveries(id: Uuid) -> Result<Vec<Delivery>, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::delivery};
@@ -121,7 +121,7 @@ pub async fn document_deliveries(id: Uuid) -> Result<Vec<Delivery>, AppError> {
 
 /// Revokes document `id`'s links: `email`'s only, or all when blank.
 /// Answers how many were revoked.
-#[server(prefix = "/api", endpoint = "invoices/revoke_links")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/revoke_links")]
 pub async fn revoke_document_links(
     id: Uuid,
     #[server(default)] email: String,

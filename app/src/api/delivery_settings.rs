@@ -30,7 +30,7 @@ pub struct DeliveryOptions {
     pub may_change_bank: bool,
 }
 
-#[server(prefix = "/api", endpoint = "organization/delivery")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/delivery")]
 pub async fn delivery_settings() -> Result<DeliveryOptions, AppError> {
     use crate::domain::Permission;
     use crate::domain::delivery::{DEFAULT_MESSAGE, DEFAULT_SUBJECT};
@@ -69,7 +69,7 @@ pub async fn delivery_settings() -> Result<DeliveryOptions, AppError> {
 /// Saves the mail templates (empty: the built-in ones), the link lifetimes
 /// (days after the due date, 1–365; at most days after sending, 1–730) and
 /// whether every link asks for an emailed code (`require_code=true`).
-#[server(prefix = "/api", endpoint = "organization/save_delivery")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/save_delivery")]
 pub async fn save_delivery_settings(
     #[server(default)] mail_subject: String,
     #[server(default)] mail_message: String,
@@ -110,7 +110,7 @@ pub async fn save_delivery_settings(
 /// holder, IBAN and BIC, or free text where IBAN is not used (all empty
 /// removes them). Owners only, after a step-up; every owner is mailed and
 /// documents say "bank details changed on <date>" for 14 days.
-#[server(prefix = "/api", endpoint = "organization/save_payout")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/save_payout")]
 pub async fn save_payout_details(
     #[server(default)] bank_holder: String,
     #[server(default)] bank_iban: String,
@@ -152,7 +152,7 @@ pub struct ReportRow {
 }
 
 /// Reports about the organization's documents, newest first (owners).
-#[server(prefix = "/api", endpoint = "reports/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "reports/list")]
 pub async fn suspicious_reports() -> Result<Vec<ReportRow>, AppError> {
     use crate::domain::Permission;
     use crate::domain::delivery::ReportReason;

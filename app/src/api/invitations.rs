@@ -19,7 +19,7 @@ pub struct InvitationDetails {
 
 /// What the invitation link leads to; `LinkInvalid` when it is unknown,
 /// revoked, used or expired.
-#[server(prefix = "/api", endpoint = "invitations/preview")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invitations/preview")]
 pub async fn invitation_preview(token: String) -> Result<InvitationDetails, AppError> {
     use crate::ssr::{request::RequestContext, services::invitations};
 
@@ -35,7 +35,7 @@ pub async fn invitation_preview(token: String) -> Result<InvitationDetails, AppE
 
 /// Joins the organization with the signed-in account (which must be the one
 /// invited) and switches this session to it.
-#[server(prefix = "/api", endpoint = "invitations/accept")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invitations/accept")]
 pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     use crate::ssr::{auth, request::RequestContext, services::invitations};
 
@@ -62,7 +62,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
 
 /// Creates the invited account (name and password; the email is the one the
 /// link was sent to), joins the organization and signs in.
-#[server(prefix = "/api", endpoint = "invitations/accept_new")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invitations/accept_new")]
 pub async fn accept_invitation_with_account(
     token: String,
     name: String,

@@ -200,7 +200,7 @@ pub struct InvoiceFilter {
     pub after: Option<Uuid>,
 }
 
-#[server(prefix = "/api", endpoint = "invoices/list", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/list", input = Json)]
 pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_views};
@@ -216,7 +216,7 @@ pub async fn list_invoices(filter: InvoiceFilter) -> Result<InvoicePage, AppErro
 }
 
 /// Counts and totals per status for the filter (its status and cursor apart).
-#[server(prefix = "/api", endpoint = "invoices/status_totals", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/status_totals", input = Json)]
 pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTotal>, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::status_totals};
@@ -231,7 +231,7 @@ pub async fn invoice_status_totals(filter: InvoiceFilter) -> Result<Vec<StatusTo
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "invoices/get")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/get")]
 pub async fn get_invoice(id: Uuid) -> Result<InvoiceDetail, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_views};
@@ -257,7 +257,7 @@ pub struct DocumentDefaults {
     pub tax_rounding: TaxRounding,
 }
 
-#[server(prefix = "/api", endpoint = "invoices/editor_defaults")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/editor_defaults")]
 pub async fn editor_defaults() -> Result<DocumentDefaults, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
@@ -273,7 +273,7 @@ pub async fn editor_defaults() -> Result<DocumentDefaults, AppError> {
 
 /// Creates a draft (no `id`) or replaces a draft's content; answers its id.
 /// Issued documents cannot change.
-#[server(prefix = "/api", endpoint = "invoices/save_draft", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/save_draft", input = Json)]
 pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
@@ -295,7 +295,7 @@ pub async fn save_draft(id: Option<Uuid>, form: InvoiceForm) -> Result<Uuid, App
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "invoices/delete_draft")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/delete_draft")]
 pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
@@ -312,7 +312,7 @@ pub async fn delete_draft(id: Uuid) -> Result<(), AppError> {
 
 /// "Mark as sent": gives the draft the next number of its series and seals
 /// it; answers the number.
-#[server(prefix = "/api", endpoint = "invoices/issue")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/issue")]
 pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_issuing};
@@ -327,7 +327,7 @@ pub async fn issue_invoice(id: Uuid) -> Result<String, AppError> {
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "invoices/record_payment")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/record_payment")]
 pub async fn record_payment(
     id: Uuid,
     paid_on: String,
@@ -362,7 +362,7 @@ pub async fn record_payment(
 }
 
 /// Pays back (part of) the credit a credit note left on a paid invoice.
-#[server(prefix = "/api", endpoint = "invoices/refund")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/refund")]
 pub async fn refund_credit(
     id: Uuid,
     paid_on: String,
@@ -392,7 +392,7 @@ pub async fn refund_credit(
 
 /// Moves the credit on invoice `id` to the customer's open invoice `to`;
 /// answers the amount moved.
-#[server(prefix = "/api", endpoint = "invoices/apply_credit")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/apply_credit")]
 pub async fn apply_credit(id: Uuid, to: Uuid) -> Result<Decimal, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_credit};
@@ -408,7 +408,7 @@ pub async fn apply_credit(id: Uuid, to: Uuid) -> Result<Decimal, AppError> {
 }
 
 /// Records the remaining balance as paid today.
-#[server(prefix = "/api", endpoint = "invoices/mark_paid")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/mark_paid")]
 pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_payments};
@@ -424,7 +424,7 @@ pub async fn mark_paid(id: Uuid) -> Result<(), AppError> {
 }
 
 /// Reverses the invoice's payments with reversal entries (history stays).
-#[server(prefix = "/api", endpoint = "invoices/mark_unpaid")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/mark_unpaid")]
 pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoice_payments};
@@ -441,7 +441,7 @@ pub async fn mark_unpaid(id: Uuid) -> Result<(), AppError> {
 }
 
 /// Voids an issued document; it keeps its number. A reason is required.
-#[server(prefix = "/api", endpoint = "invoices/void")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/void")]
 pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
@@ -465,7 +465,7 @@ pub async fn void_invoice(id: Uuid, reason: String) -> Result<(), AppError> {
 
 /// Starts a credit note against an issued invoice: a draft crediting all of
 /// its lines, to adjust and issue. Answers the draft's id.
-#[server(prefix = "/api", endpoint = "invoices/credit_note")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "invoices/credit_note")]
 pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invoices};
@@ -482,7 +482,7 @@ pub async fn start_credit_note(id: Uuid) -> Result<Uuid, AppError> {
 
 /// Whether the caller may download exports now: they need `export` and a
 /// recent confirmation (an export is all the data at once).
-#[server(prefix = "/api", endpoint = "exports/check")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "exports/check")]
 pub async fn check_export() -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::request::RequestContext;

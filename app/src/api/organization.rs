@@ -10,7 +10,7 @@ pub struct OrganizationSecurity {
     pub require_second_factor: bool,
 }
 
-#[server(prefix = "/api", endpoint = "organization/settings")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/settings")]
 pub async fn organization_settings() -> Result<OrganizationSecurity, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
@@ -26,7 +26,7 @@ pub async fn organization_settings() -> Result<OrganizationSecurity, AppError> {
 
 /// Requires (`required=true`) or stops requiring two-step verification from
 /// every member (owners; a recent confirmation is needed).
-#[server(prefix = "/api", endpoint = "organization/second_factor_policy")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/second_factor_policy")]
 pub async fn set_second_factor_policy(#[server(default)] required: bool) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
@@ -67,7 +67,7 @@ pub struct BillingSettings {
     pub may_change_time_zone: bool,
 }
 
-#[server(prefix = "/api", endpoint = "organization/billing")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/billing")]
 pub async fn billing_identity() -> Result<BillingSettings, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::organization_settings};
@@ -84,7 +84,7 @@ pub async fn billing_identity() -> Result<BillingSettings, AppError> {
 /// Changes the address and tax id printed on new documents, the number
 /// formats of the next ones and how their tax is rounded. Issued documents
 /// keep what they sealed. An empty `tax_rounding` keeps the current one.
-#[server(prefix = "/api", endpoint = "organization/save_billing")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/save_billing")]
 pub async fn save_billing_identity(
     #[server(default)] address: String,
     #[server(default)] tax_id: String,
@@ -148,7 +148,7 @@ pub async fn save_billing_identity(
 
 /// Moves the organization to another IANA time zone (owners only): its
 /// "today", due dates, overdue and monthly figures follow it from then on.
-#[server(prefix = "/api", endpoint = "organization/time_zone")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/time_zone")]
 pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::calendar::OrgTimeZone;
@@ -175,7 +175,7 @@ pub struct OrganizationChoice {
     pub current: bool,
 }
 
-#[server(prefix = "/api", endpoint = "organizations/mine")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organizations/mine")]
 pub async fn my_organizations() -> Result<Vec<OrganizationChoice>, AppError> {
     use crate::ssr::{request::RequestContext, services::organizations};
 
@@ -190,7 +190,7 @@ pub async fn my_organizations() -> Result<Vec<OrganizationChoice>, AppError> {
 
 /// Creates an organization owned by the signed-in user and works in it from
 /// now on (this session).
-#[server(prefix = "/api", endpoint = "organizations/create")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organizations/create")]
 pub async fn create_organization(
     organization: String,
     #[server(default)] time_zone: String,
@@ -223,7 +223,7 @@ pub async fn create_organization(
 }
 
 /// Works in another of the user's organizations from now on (this session).
-#[server(prefix = "/api", endpoint = "organizations/switch")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organizations/switch")]
 pub async fn switch_organization(id: uuid::Uuid) -> Result<(), AppError> {
     use crate::ssr::{auth, request::RequestContext, services::organizations};
 

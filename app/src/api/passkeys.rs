@@ -40,7 +40,7 @@ pub enum PasskeyPurpose {
     Confirm,
 }
 
-#[server(prefix = "/api", endpoint = "passkeys/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "passkeys/list")]
 pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
     use crate::ssr::{request::RequestContext, services::passkeys};
 
@@ -54,7 +54,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
 }
 
 /// Starts adding a passkey (a recent confirmation is needed).
-#[server(prefix = "/api", endpoint = "passkeys/register/start", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "passkeys/register/start", input = Json)]
 pub async fn start_passkey_registration() -> Result<CreationChallengeResponse, AppError> {
     use crate::ssr::{errors::internal, request::RequestContext, services::passkeys};
 
@@ -78,7 +78,7 @@ pub async fn start_passkey_registration() -> Result<CreationChallengeResponse, A
 
 /// Finishes adding a passkey with the browser's answer; answers new
 /// recovery codes (shown this once) if the user had none.
-#[server(prefix = "/api", endpoint = "passkeys/register/finish", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "passkeys/register/finish", input = Json)]
 pub async fn finish_passkey_registration(
     name: String,
     credential: RegisterPublicKeyCredential,
@@ -113,7 +113,7 @@ pub async fn finish_passkey_registration(
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "passkeys/rename")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "passkeys/rename")]
 pub async fn rename_passkey(id: Uuid, name: String) -> Result<(), AppError> {
     use crate::domain::PasskeyName;
     use crate::ssr::{request::RequestContext, services::passkeys};
@@ -129,7 +129,7 @@ pub async fn rename_passkey(id: Uuid, name: String) -> Result<(), AppError> {
 }
 
 /// Removes a passkey (a recent confirmation is needed).
-#[server(prefix = "/api", endpoint = "passkeys/remove")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "passkeys/remove")]
 pub async fn remove_passkey(id: Uuid) -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::passkeys};
 
@@ -145,7 +145,7 @@ pub async fn remove_passkey(id: Uuid) -> Result<(), AppError> {
 }
 
 /// Starts a passkey check for `purpose`.
-#[server(prefix = "/api", endpoint = "auth/passkey/start", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/passkey/start", input = Json)]
 pub async fn start_passkey_check(
     purpose: PasskeyPurpose,
 ) -> Result<RequestChallengeResponse, AppError> {
@@ -179,7 +179,7 @@ pub async fn start_passkey_check(
 
 /// Finishes a passkey check with the browser's answer. A sign-in then goes
 /// to `next` (a local path) or the dashboard.
-#[server(prefix = "/api", endpoint = "auth/passkey/finish", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/passkey/finish", input = Json)]
 pub async fn finish_passkey_check(
     credential: PublicKeyCredential,
     #[server(default)] next: Option<String>,

@@ -25,7 +25,7 @@ pub struct PaymentOptions {
     pub may_change: bool,
 }
 
-#[server(prefix = "/api", endpoint = "organization/payments")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/payments")]
 pub async fn payment_settings() -> Result<PaymentOptions, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::payment_provider};
@@ -55,7 +55,7 @@ pub async fn payment_settings() -> Result<PaymentOptions, AppError> {
 /// Saves the Stripe keys (an empty secret keeps the stored one) and the
 /// part-payment rule; `disconnect=true` removes the keys. Owners only,
 /// after a step-up; a key change is emailed to every owner.
-#[server(prefix = "/api", endpoint = "organization/save_payments")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "organization/save_payments")]
 pub async fn save_payment_settings(
     #[server(default)] publishable_key: String,
     #[server(default)] secret_key: String,

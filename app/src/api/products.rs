@@ -23,7 +23,7 @@ pub struct ProductView {
     pub tax_rate_id: Option<Uuid>,
 }
 
-#[server(prefix = "/api", endpoint = "tax_rates/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "tax_rates/list")]
 pub async fn list_tax_rates() -> Result<Vec<TaxRateView>, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};
@@ -37,7 +37,7 @@ pub async fn list_tax_rates() -> Result<Vec<TaxRateView>, AppError> {
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "tax_rates/create")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "tax_rates/create")]
 pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppError> {
     use crate::domain::Permission;
     use crate::domain::{FieldError, invoice::parse_percent};
@@ -72,7 +72,7 @@ pub async fn create_tax_rate(name: String, percent: String) -> Result<Uuid, AppE
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "products/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "products/list")]
 pub async fn list_products(#[server(default)] query: String) -> Result<Vec<ProductView>, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};
@@ -86,7 +86,7 @@ pub async fn list_products(#[server(default)] query: String) -> Result<Vec<Produ
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "products/create")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "products/create")]
 pub async fn create_product(
     name: String,
     #[server(default)] description: String,
@@ -143,7 +143,7 @@ pub async fn create_product(
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "products/archive")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "products/archive")]
 pub async fn archive_product(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::products};

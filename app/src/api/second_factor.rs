@@ -23,7 +23,7 @@ pub struct TotpEnrolment {
     pub qr_svg: String,
 }
 
-#[server(prefix = "/api", endpoint = "second_factor/status")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "second_factor/status")]
 pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
     use crate::ssr::{request::RequestContext, services::second_factor};
 
@@ -38,7 +38,7 @@ pub async fn second_factor_status() -> Result<TwoStepStatus, AppError> {
 
 /// Starts setting up an authenticator app, replacing an unfinished attempt
 /// (a recent confirmation is needed).
-#[server(prefix = "/api", endpoint = "second_factor/totp/start")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "second_factor/totp/start")]
 pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
     use crate::ssr::{errors::internal, request::RequestContext, services::second_factor};
 
@@ -61,7 +61,7 @@ pub async fn start_totp() -> Result<TotpEnrolment, AppError> {
 
 /// Finishes the setup with a code from the app; answers the new recovery
 /// codes, shown this once.
-#[server(prefix = "/api", endpoint = "second_factor/totp/confirm")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "second_factor/totp/confirm")]
 pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
     use crate::ssr::{errors::internal, request::RequestContext, services::second_factor};
 
@@ -95,7 +95,7 @@ pub async fn confirm_totp(code: String) -> Result<Vec<String>, AppError> {
 }
 
 /// Removes the authenticator app (a recent confirmation is needed).
-#[server(prefix = "/api", endpoint = "second_factor/totp/remove")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "second_factor/totp/remove")]
 pub async fn remove_totp() -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::second_factor};
 
@@ -112,7 +112,7 @@ pub async fn remove_totp() -> Result<(), AppError> {
 
 /// A new set of recovery codes (the old one stops working; a recent
 /// confirmation is needed).
-#[server(prefix = "/api", endpoint = "second_factor/recovery_codes/regenerate")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "second_factor/recovery_codes/regenerate")]
 pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
     use crate::ssr::{request::RequestContext, services::second_factor};
 
@@ -130,7 +130,7 @@ pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
 
 /// Step-up: proves it is still the user (password, or a code from the
 /// authenticator app or a recovery code), for the next 10 minutes.
-#[server(prefix = "/api", endpoint = "auth/confirm_identity")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "auth/confirm_identity")]
 pub async fn confirm_identity(
     #[server(default)] password: String,
     #[server(default)] code: String,

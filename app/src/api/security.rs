@@ -18,7 +18,7 @@ pub struct SecurityEventView {
 
 /// The caller's own security events, or with `organization` (team managers)
 /// everyone's in the organization. The newest 200.
-#[server(prefix = "/api", endpoint = "security/activity")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "security/activity")]
 pub async fn security_activity(
     #[server(default)] organization: bool,
 ) -> Result<Vec<SecurityEventView>, AppError> {

@@ -18,7 +18,7 @@ pub struct SessionView {
     pub is_current: bool,
 }
 
-#[server(prefix = "/api", endpoint = "sessions/list")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "sessions/list")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::ssr::{request::RequestContext, services::sessions};
 
@@ -32,7 +32,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 }
 
 /// Signs out one of the caller's sessions, wherever it is.
-#[server(prefix = "/api", endpoint = "sessions/end")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "sessions/end")]
 pub async fn end_session(id: String) -> Result<(), AppError> {
     use crate::ssr::{request::RequestContext, services::sessions};
 
@@ -48,7 +48,7 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
 
 /// Signs out every session of the caller except this one (which carries on
 /// under a new id).
-#[server(prefix = "/api", endpoint = "sessions/end_others")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "sessions/end_others")]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
     use crate::ssr::{auth, request::RequestContext, services::sessions};
 

@@ -61,7 +61,7 @@ pub struct Team {
     pub you_are_owner: bool,
 }
 
-#[server(prefix = "/api", endpoint = "team/overview")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/overview")]
 pub async fn team_overview() -> Result<Team, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::team};
@@ -83,7 +83,7 @@ pub struct CustomerLimit {
 }
 
 /// Invites `email` with `role`; the link is emailed and valid for 7 days.
-#[server(prefix = "/api", endpoint = "team/invite", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/invite", input = Json)]
 pub async fn invite_member(
     email: String,
     role: String,
@@ -115,7 +115,7 @@ pub async fn invite_member(
     request.respond(result)
 }
 
-#[server(prefix = "/api", endpoint = "team/revoke_invitation")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/revoke_invitation")]
 pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::invitations};
@@ -141,7 +141,7 @@ pub async fn revoke_invitation(id: Uuid) -> Result<(), AppError> {
 /// Gives a member another role; effective on their next request. Making
 /// someone an owner, granting export, team or settings rights, and any
 /// change to an owner need a recent confirmation.
-#[server(prefix = "/api", endpoint = "team/change_role")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/change_role")]
 pub async fn change_member_role(membership_id: Uuid, role: String) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::team};
@@ -166,7 +166,7 @@ pub async fn change_member_role(membership_id: Uuid, role: String) -> Result<(),
 }
 
 /// Limits a member to a list of customers, or lifts the limit.
-#[server(prefix = "/api", endpoint = "team/set_customers", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/set_customers", input = Json)]
 pub async fn set_member_customers(
     membership_id: Uuid,
     limit: CustomerLimit,
@@ -195,7 +195,7 @@ pub async fn set_member_customers(
 
 /// Removes a member: their sessions in this organization end at once.
 /// Removing an owner needs a recent confirmation; the last owner stays.
-#[server(prefix = "/api", endpoint = "team/remove")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/remove")]
 pub async fn remove_member(membership_id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::team};
@@ -220,7 +220,7 @@ pub async fn remove_member(membership_id: Uuid) -> Result<(), AppError> {
 
 /// Makes another member an owner and the caller an admin (owners only, with
 /// a recent confirmation).
-#[server(prefix = "/api", endpoint = "team/transfer_ownership")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/transfer_ownership")]
 pub async fn transfer_ownership(membership_id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::team};
@@ -244,7 +244,7 @@ pub async fn transfer_ownership(membership_id: Uuid) -> Result<(), AppError> {
 }
 
 /// Creates a custom role (no `id`) or changes one; answers its id.
-#[server(prefix = "/api", endpoint = "roles/save", input = Json)]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "roles/save", input = Json)]
 pub async fn save_role(
     id: Option<Uuid>,
     name: String,
@@ -277,7 +277,7 @@ pub async fn save_role(
 }
 
 /// Deletes a custom role nobody holds.
-#[server(prefix = "/api", endpoint = "roles/delete")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "roles/delete")]
 pub async fn delete_role(id: Uuid) -> Result<(), AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::roles};
@@ -327,7 +327,7 @@ pub struct CustomerAccess {
     pub activity: Vec<DidSee>,
 }
 
-#[server(prefix = "/api", endpoint = "team/access_report")]
+#[server(prefix = "/api", client = crate::account_binding::AccountBound, endpoint = "team/access_report")]
 pub async fn access_report(customer_id: Uuid) -> Result<CustomerAccess, AppError> {
     use crate::domain::Permission;
     use crate::ssr::{request::RequestContext, services::access_report};

@@ -15,6 +15,12 @@ use leptos_router::hooks::{use_location, use_navigate};
 #[component]
 pub fn AppShell() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| me());
+    // This tab acts as the account it shows (`account_binding`).
+    Effect::new(move |_| {
+        if let Some(Ok(Some(shown))) = viewer.get() {
+            crate::account_binding::adopt(&shown.account);
+        }
+    });
     let sign_out = ServerAction::<SignOut>::new();
     let location = use_location();
     // Where to come back to after signing in again.

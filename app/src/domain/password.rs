@@ -113,11 +113,17 @@ pub fn check(password: &str, context: PasswordContext<'_>) -> Strength {
         };
     }
     let lowered = password.to_lowercase();
-    let email_name = context.email.split('@').next().unwrap_or_default();
+    // Personal data compared as the password is, whoever calls: NFC, and
+    // without the spaces around it (a text input keeps a trailing one).
+    // The meter and the final check once differed on both (helper-13).
+    let as_typed = |value: &str| normalize_password(value.trim());
+    let email_name = as_typed(context.email.split('@').next().unwrap_or_default());
+    let name = as_typed(context.name);
+    let organization = as_typed(context.organization);
     let personal = [
-        (email_name, "your email address"),
-        (context.name, "your name"),
-        (context.organization, "your organization's name"),
+        (email_name.as_str(), "your email address"),
+        (name.as_str(), "your name"),
+        (organization.as_str(), "your organization's name"),
     ];
     let user_inputs: Vec<&str> = personal
         .iter()
@@ -243,6 +249,33 @@ mod tests {
             composed
         );
         assert_eq!(normalize_password(decomposed), composed);
+    }
+
+    #[test]
+    fn personal_data_is_compared_as_typed_in_any_form() {
+        // A decomposed name ("Jose\u{301}") against a composed password,
+        // and a name with the trailing space a text input keeps: the same
+        // verdict as the plain spelling (helper-13 found both differing
+        // between the meter and sign-up).
+        for name in [
+            "Jos\u{e9} Mart\u{ed}",
+            "Jose\u{301} Marti\u{301}",
+            "  Jos\u{e9} Mart\u{ed} ",
+        ] {
+            let context = PasswordContext {
+                email: " jose.marti@example.com",
+                organization: "Qux Ltd",
+                name,
+            };
+            let refused = refusal("jos\u{e9} mart\u{ed} rides tall camels 9", context);
+            assert!(refused.contains("your name"), "{name:?}: {refused}");
+        }
+        let spaced = PasswordContext {
+            email: "ab1@example.com",
+            organization: "Qux Ltd",
+            name: "Anna Bell ",
+        };
+        assert!(refusal("zq anna bellflower orbit 42", spaced).contains("your name"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP middleware, one concern per module.
 
+pub mod account_binding;
 pub mod client_address;
 pub mod cross_site;
 pub mod rate_limit;

@@ -3,6 +3,7 @@
 //! `LEDGERLOCK_TEST_DATABASE=postgres` (see the Makefile).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_binding;
 mod account_security;
 mod audit_reads;
 mod auth;

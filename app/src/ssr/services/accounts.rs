@@ -650,6 +650,7 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
             organization_count: 0,
             must_set_up_second_factor: false,
             email_confirmed: account.email_verified_at.is_some(),
+            account: crate::account_binding::tag(caller.handle, caller.organization_id),
             has_organization: false,
         }));
     }
@@ -678,6 +679,7 @@ pub async fn viewer(state: &AppState, caller: &Caller) -> Result<Option<Viewer>,
         organization_count,
         must_set_up_second_factor,
         email_confirmed: account.email_verified_at.is_some(),
+        account: crate::account_binding::tag(caller.handle, caller.organization_id),
         has_organization: true,
     }))
 }
