@@ -74,7 +74,7 @@ async fn a_tab_left_showing_another_account_writes_nothing_and_is_told_to_reload
     assert!(stale.headers().contains_key(CHANGED_HEADER));
     assert_eq!(tag_of(&stale), None, "a refused tab learns no new account");
     let error = json_of(stale).await;
-    assert!(error.to_string().contains("another tab"), "{error}");
+    assert!(error.to_string().contains("session changed"), "{error}");
 
     // Twenty at once: all refused, and nothing reached the second books.
     let app = Arc::new(app);
