@@ -7,7 +7,7 @@ use super::services::{accounts, guesses, second_factor};
 use super::session_store;
 use crate::domain::SessionPolicy;
 use crate::error::AppError;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -204,7 +204,9 @@ pub async fn complete_second_step(
         confirmed_at: now.unix_timestamp(),
         ..pending.auth
     };
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     if !guesses::clear_after_sign_in(&txn, auth.user_id, now).await? {
         txn.rollback().await.map_err(internal)?;
         reset_flows(session).await?;

@@ -2,7 +2,10 @@
 //! PostgreSQL is used as it comes.
 
 use super::migrations::Migrator;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
@@ -35,4 +38,25 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// A trivial round trip, for the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred
+/// transaction that reads and then writes after another connection
+/// committed fails at once with `SQLITE_BUSY_SNAPSHOT` (517, "database is
+/// locked"), which no busy timeout waits out
+/// (<https://www.sqlite.org/rescode.html#busy_snapshot>); helper-14 saw a
+/// sign-in answered 500 so beside two other requests. PostgreSQL begins as
+/// usual (the mode is SQLite's only).
+///
+/// # Errors
+/// The database's, e.g. a busy timeout that ran out.
+pub async fn begin_write(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }

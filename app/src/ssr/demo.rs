@@ -14,10 +14,7 @@ use crate::ssr::entities::{
 use crate::ssr::errors::internal;
 use crate::ssr::services::invoice_issuing::seal;
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -173,7 +170,7 @@ pub async fn generate(
     let step = (span * 1_000_000) / i64::from(size.invoices.max(1));
     let mut done = 0_u32;
     for batch in (0..size.invoices).collect::<Vec<_>>().chunks(500) {
-        let txn = db.begin().await.map_err(internal)?;
+        let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
         let mut invoices = Vec::with_capacity(batch.len());
         let mut lines = Vec::with_capacity(batch.len() * 2);
         let mut payments = Vec::new();

@@ -357,3 +357,32 @@ async fn without_javascript_a_refused_form_comes_back_with_its_message() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn sign_ins_beside_other_writes_never_find_the_database_locked() {
+    // helper-14 saw a sign-in answered 500 "database is locked (code 517)"
+    // beside two other requests: on SQLite a transaction that read, then
+    // wrote after another connection committed, could not wait its turn.
+    // Writing transactions now take the write lock when they begin.
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(&[("LEDGERLOCK_AUTH_RATE_PER_MINUTE", "1000")]).await,
+    );
+    let email = unique_email();
+    let cookie = app.sign_up(&email).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let (app, email, cookie) = (app.clone(), email.clone(), cookie.clone());
+        calls.spawn(async move {
+            let response = if n % 2 == 0 {
+                app.sign_in(&email, PASSWORD).await
+            } else {
+                app.call("/api/auth/me", &[], Some(&cookie)).await
+            };
+            (n, response.status().as_u16())
+        });
+    }
+    while let Some(answer) = calls.join_next().await {
+        let (n, status) = answer.unwrap();
+        assert_eq!(status, 200, "call {n}");
+    }
+}

@@ -22,7 +22,7 @@ use crate::ssr::services::{email_confirmation, identity, second_factor, sessions
 use crate::ssr::session_store::storage_key;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -90,7 +90,9 @@ pub async fn sign_up(
         .map_err(internal)?;
 
     let user_id = Uuid::new_v4();
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let account = insert_user(&txn, user_id, &input.name, &input.email, password_hash, now).await?;
     let organization_id =
         found_organization(&txn, user_id, &input.organization, &input.time_zone, now).await?;
@@ -253,7 +255,9 @@ pub async fn sign_in(
     } else {
         None
     };
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     if let Some(hash) = upgraded_hash {
         let mut active = account.clone().into_active_model();
         active.password_hash = Set(hash);
@@ -516,7 +520,9 @@ pub async fn change_password(
         .await?;
         return Err(error);
     }
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let this_session = caller.session.id().map(|id| storage_key(&id));
     store_new_password(
         state,

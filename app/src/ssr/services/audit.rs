@@ -261,11 +261,10 @@ pub async fn record_read<F>(
 where
     F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<(), AppError>,
 {
-    use sea_orm::TransactionTrait;
     if read_recorded_recently(db, scope, &change, now).await? {
         return Ok(false);
     }
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     lock(&txn, scope.organization_id).await?;
     if read_recorded_recently(&txn, scope, &change, now).await? {
         // Nothing written: end the transaction now, releasing the lock.

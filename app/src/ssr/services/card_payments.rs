@@ -29,7 +29,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -325,7 +325,9 @@ pub async fn confirm(
     };
     // Claim the attempt, under the organization's lock: of two confirmations
     // sent at once one goes on, and no two attempts charge one document.
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     crate::ssr::services::audit::lock(&txn, payer.organization_id).await?;
     if payment_in_progress(&txn, payer.invoice_id, Some(attempt_id), now).await? {
         txn.rollback().await.map_err(internal)?;

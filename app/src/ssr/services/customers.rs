@@ -11,7 +11,7 @@ use crate::ssr::services::audit::{self, Change, Scope};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -159,7 +159,7 @@ pub async fn save(
     details: &CustomerDetails,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
     // Printed on every document of the customer: no bank account but the
     // payout account (`domain::payout::check_free_text`).
@@ -281,7 +281,7 @@ pub async fn archive(
     archived: bool,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let existing = find(&txn, scope.tenant(), id).await?;
     let name = existing.name.clone();

@@ -26,7 +26,6 @@ use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -202,7 +201,9 @@ pub async fn send(
         u16::try_from(settings.link_days_after_due).unwrap_or(30),
         u16::try_from(settings.link_max_days).unwrap_or(120),
     );
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let row = find(&txn, tenant, id).await?;
     for email in &recipients {
@@ -381,7 +382,7 @@ pub async fn revoke(
     } else {
         Some(Email::parse(email).map_err(|_| FieldError::new("email", "Not an email address."))?)
     };
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let row = find(&txn, scope.tenant(), id).await?;
     let revoked = revoke_for(&txn, id, email.as_ref(), now).await?;

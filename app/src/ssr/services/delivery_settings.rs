@@ -12,7 +12,7 @@ use crate::ssr::entities::billing_settings;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::reports::{OwnerNotice, mail_owners};
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 use time::OffsetDateTime;
 
 /// Checked settings (see `domain::delivery::check_template` and
@@ -36,7 +36,9 @@ pub async fn save(
     new: &NewDelivery<'_>,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
     check_free_text("mail_subject", new.subject, &settings.bank_iban)?;
     check_free_text("mail_message", new.message, &settings.bank_iban)?;

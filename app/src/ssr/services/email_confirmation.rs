@@ -15,9 +15,7 @@ use crate::ssr::services::accounts::{account_of, log_event};
 use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -42,7 +40,9 @@ pub async fn send(
         return Ok(false);
     }
     let token = new_token();
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     email_verification::Entity::delete_many()
         .filter(email_verification::Column::UserId.eq(account.id))
         .filter(email_verification::Column::UsedAt.is_null())
@@ -101,7 +101,9 @@ pub async fn confirm(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let row = email_verification::Entity::find()
         .filter(email_verification::Column::TokenHash.eq(sha256_hex(token)))
         .one(&txn)

@@ -17,7 +17,7 @@ use crate::ssr::services::accounts::log_event;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, TransactionTrait, UpdateMany,
+    QueryFilter, UpdateMany,
 };
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -115,7 +115,7 @@ pub async fn count_failure(
     now: OffsetDateTime,
 ) -> Result<Failure, AppError> {
     let client = logged.client;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let failure = increment(&txn, user_id, kind, now).await?;
     let account = crate::ssr::services::accounts::account_of(&txn, user_id).await?;
     if let Some(event) = logged.event {

@@ -25,7 +25,7 @@ use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
@@ -76,7 +76,7 @@ pub async fn invite(
     spend_invitation_budgets(state, organization_id, &lookup, now).await?;
     let token = new_token();
     let id = Uuid::new_v4();
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     // Inviting the same address again replaces the pending invitation: only
     // the newest link works.
@@ -281,7 +281,7 @@ pub async fn revoke(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let row = invitation::Entity::find_by_id(id)
         .filter(invitation::Column::OrganizationId.eq(organization_id))
@@ -446,7 +446,7 @@ pub async fn accept(
     if account.email_lookup != row.email_lookup {
         return Err(wrong_account(&row));
     }
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, row.organization_id).await?;
     let member_already = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(row.organization_id))
@@ -495,7 +495,7 @@ pub async fn accept_with_new_account(
     let password = passwords::parse_new(password, context).await?;
     let password_hash = state.passwords.hash(&password).await.map_err(internal)?;
     let user_id = Uuid::new_v4();
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let account = accounts::insert_user(&txn, user_id, &name, &email, password_hash, now).await?;
     // The invitation reached this address: it is confirmed.
     email_confirmation::mark_verified(&txn, user_id, now).await?;

@@ -19,7 +19,6 @@ use crate::ssr::services::invoices::{balance_minor, currency_of};
 use rust_decimal::Decimal;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -59,7 +58,7 @@ pub async fn refund(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let (paid_on, method, reference) = parse_details(new, scope.today(now))?;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
     let credit = credit_minor(&invoice);
@@ -128,7 +127,7 @@ pub async fn apply_credit(
     if from == to {
         return Err(FieldError::new("to", "Choose another invoice.").into());
     }
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let source = payable(&txn, scope.tenant(), from).await?;
     let target = payable(&txn, scope.tenant(), to)

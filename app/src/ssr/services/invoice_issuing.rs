@@ -14,7 +14,7 @@ use crate::ssr::services::customers;
 use crate::ssr::services::invoices::{KIND_CREDIT_NOTE, currency_of, due_by_terms, find, lines_of};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -188,7 +188,7 @@ pub async fn issue(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
     let draft = find(&txn, scope.tenant(), id).await?;
     if draft.issued_at.is_some() || draft.voided_at.is_some() {

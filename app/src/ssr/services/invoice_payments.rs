@@ -16,7 +16,7 @@ use crate::ssr::services::invoices::{KIND_INVOICE, balance_minor, currency_of, f
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -152,7 +152,7 @@ pub async fn record_payment(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let (paid_on, method, reference) = parse_details(new, scope.today(now))?;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
     let currency = currency_of(&invoice)?;
@@ -213,7 +213,7 @@ pub async fn mark_paid(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
     let balance = balance_minor(&invoice);
@@ -262,7 +262,7 @@ pub async fn mark_unpaid(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), id).await?;
     if credit_paid_out(&txn, id).await? {

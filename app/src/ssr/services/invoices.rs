@@ -25,7 +25,7 @@ use crate::ssr::services::products::tax_rate_of;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use std::str::FromStr;
 use time::{Date, OffsetDateTime};
@@ -333,7 +333,7 @@ pub async fn save_draft(
     form: &InvoiceForm,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
     let existing = match id {
         Some(id) => {
@@ -434,7 +434,7 @@ pub async fn delete_draft(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let existing = find(&txn, scope.tenant(), id).await?;
     if existing.issued_at.is_some() {
@@ -500,7 +500,7 @@ pub async fn void(
     if reason.chars().count() > 500 || reason.chars().any(char::is_control) {
         return Err(FieldError::new("reason", "Use one line of at most 500 characters.").into());
     }
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let row = find(&txn, scope.tenant(), id).await?;
     if row.issued_at.is_none() {
@@ -561,7 +561,7 @@ pub async fn start_credit_note(
     invoice_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let invoice = payable(&txn, scope.tenant(), invoice_id).await?;
     let id = Uuid::new_v4();

@@ -12,10 +12,7 @@ use crate::ssr::entities::mail_budget;
 use crate::ssr::errors::internal;
 use crate::ssr::tokens::sha256_hex;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
 
 /// The limits, each a count per window.
@@ -145,7 +142,7 @@ pub async fn spend(
     let key = budget.key();
     // One transaction: the row stays locked from the increment to the read,
     // so each request reads its own count.
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     mail_budget::Entity::insert(mail_budget::ActiveModel {
         key: Set(key.clone()),
         window_start: Set(window_start),

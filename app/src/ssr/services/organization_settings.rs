@@ -17,9 +17,7 @@ use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::invoices::tax_rounding_of;
 use crate::ssr::services::second_factor;
 use crate::ssr::services::security_log::{self, SecurityEvent};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use time::OffsetDateTime;
 
 /// The member's organization. (The server functions have checked the
@@ -59,7 +57,9 @@ pub async fn set_second_factor_policy(
             "Set up two-step verification for yourself first, on your Account page.".into(),
         ));
     }
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let mut active: organization::ActiveModel = organization.into();
     active.require_second_factor = Set(required);
     active.update(&txn).await.map_err(internal)?;
@@ -113,7 +113,9 @@ pub async fn save_billing(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     organization_of(state, member).await?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let settings = audit::lock(&txn, member.caller.organization_id).await?;
     // The seller's block of every document: no bank account but the payout
     // account, which only an owner changes after a step-up.
@@ -177,7 +179,9 @@ pub async fn set_time_zone(
     if organization.time_zone == zone.name() {
         return Ok(());
     }
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     audit::lock(&txn, member.caller.organization_id).await?;
     // A zone where the last issue date has not come yet would refuse every
     // new document (numbers follow dates) until it does.

@@ -11,7 +11,6 @@ use crate::ssr::errors::internal;
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -55,7 +54,7 @@ pub async fn create(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let organization_id = crate::ssr::services::accounts::found_organization(
         &txn,
         caller.user_id,

@@ -20,7 +20,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -234,7 +233,9 @@ pub async fn finish_registration(
         })?;
     let account = account_of(&state.db, caller.user_id).await?;
     let id = credential_id(passkey.cred_id());
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let taken = passkey::Entity::find()
         .filter(passkey::Column::CredentialId.eq(id.clone()))
         .one(&txn)
@@ -313,7 +314,9 @@ pub async fn remove(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let row = passkey::Entity::find_by_id(id)
         .filter(passkey::Column::UserId.eq(caller.user_id))
         .one(&txn)

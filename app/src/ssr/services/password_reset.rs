@@ -18,7 +18,7 @@ use crate::ssr::services::mail_budgets::{self, Budget};
 use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -71,7 +71,9 @@ async fn request(
         return Ok(());
     }
     let token = new_token();
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     // Only the newest link works.
     password_reset::Entity::delete_many()
         .filter(password_reset::Column::UserId.eq(account.id))
@@ -140,7 +142,9 @@ pub async fn complete(
     let password =
         accounts::parse_new_password(&state.db, &account, new_password, "password").await?;
 
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     // Claiming the token and checking it was still unused is one statement,
     // so two simultaneous uses cannot both succeed.
     let claimed = password_reset::Entity::update_many()

@@ -17,7 +17,7 @@ use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::reports::{OwnerNotice, mail_owners};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -167,7 +167,9 @@ pub async fn save(
     let secret = parse_optional(StripeKey::Secret, new.secret_key)?;
     let webhook = parse_optional(StripeKey::WebhookSecret, new.webhook_secret)?;
 
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let existing = payment_provider::Entity::find_by_id(organization_id)
         .one(&txn)

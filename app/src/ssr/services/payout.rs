@@ -11,7 +11,7 @@ use crate::ssr::entities::billing_settings;
 use crate::ssr::errors::internal;
 use crate::ssr::services::audit::{self, Change, Scope};
 use crate::ssr::services::reports::{OwnerNotice, mail_owners};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -72,7 +72,9 @@ pub async fn save(
         return Err(AppError::Forbidden);
     }
     member.caller.require_recent_confirmation(now)?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let settings = audit::lock(&txn, scope.organization_id).await?;
     let before = of(&settings);
     if before == *details {

@@ -22,9 +22,7 @@ use crate::ssr::services::mail_queue::{self, Queued};
 use crate::ssr::services::portal_access;
 use crate::ssr::tokens::{new_token, sha256_hex};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -334,7 +332,7 @@ pub async fn renew(
     );
     let fresh = new_token();
     let scope = contact_scope(link.organization_id, link.id, time_zone, visit);
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, link.organization_id).await?;
     // Again, under the lock every revocation and customer edit takes.
     let still_live = portal_link::Entity::find_by_id(link.id)

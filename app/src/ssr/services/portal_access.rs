@@ -22,9 +22,7 @@ use crate::ssr::services::portal::{self, LiveLink, Visit};
 use crate::ssr::tokens::{new_token, sha256_hex};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -134,7 +132,7 @@ pub async fn request_code(
         )
         .map_err(|error| internal(anyhow::anyhow!(error)))?;
     let scope = portal::contact_scope(link.organization_id, link.id, time_zone, visit);
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, link.organization_id).await?;
     portal_code::ActiveModel {
         id: Set(challenge),
@@ -251,7 +249,7 @@ pub async fn verify(
     let token = new_token();
     let session_id = Uuid::new_v4();
     let scope = portal::contact_scope(row.organization_id, session_id, scope_zone, visit);
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, row.organization_id).await?;
     let claimed = portal_code::Entity::update_many()
         .col_expr(portal_code::Column::UsedAt, Expr::value(now))

@@ -10,7 +10,7 @@ use crate::ssr::services::customers::{lookup_key, starts_with};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use std::str::FromStr;
 use time::OffsetDateTime;
@@ -67,7 +67,7 @@ pub async fn create_tax_rate(
     percent: Decimal,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let id = Uuid::new_v4();
     tax_rate::ActiveModel {
@@ -149,7 +149,7 @@ pub async fn create(
     new: &NewProduct<'_>,
     now: OffsetDateTime,
 ) -> Result<Uuid, AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     if let Some(tax_rate_id) = new.tax_rate_id {
         tax_rate_of(
@@ -200,7 +200,7 @@ pub async fn archive(
     id: Uuid,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, scope.organization_id).await?;
     let row = product::Entity::find_by_id(id)
         .filter(product::Column::OrganizationId.eq(scope.organization_id))

@@ -21,7 +21,7 @@ use crate::ssr::tokens::sha256_hex;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -192,7 +192,7 @@ pub async fn submit(
     }
     let matches = match_documents(db, report).await?;
     let first_id = Uuid::new_v4();
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     let label = reason.label();
     let mut outgoing: Vec<(Option<Uuid>, Option<Uuid>, String, String)> = Vec::new();
     // What the reporter typed is quoted, so it cannot pass for our words.

@@ -11,7 +11,7 @@ use crate::ssr::services::audit::{self, Scope};
 use crate::ssr::services::team::{self, TeamEvent, holders, manager, refused};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ pub async fn save(
     }
     let organization_id = member.caller.organization_id;
     let lookup = name.to_lowercase();
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let clash = role::Entity::find()
         .filter(role::Column::OrganizationId.eq(organization_id))
@@ -182,7 +182,7 @@ pub async fn delete(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let existing = find(&txn, organization_id, id).await?;
     let invited = invitation::Entity::find()

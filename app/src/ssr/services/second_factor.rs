@@ -18,7 +18,6 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -168,7 +167,9 @@ pub async fn start_totp(
         .secrets
         .seal(&secret, &associated_data(id))
         .map_err(internal)?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(caller.user_id))
         .exec(&txn)
@@ -286,7 +287,9 @@ pub async fn confirm_totp(
         message: "That code does not match. Check the app and try the newest code.".into(),
     };
     let step = matching_step(state, &factor, &account.email, &code, now)?.ok_or_else(wrong)?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     if !claim_step(&txn, factor.id, step).await? {
         return Err(wrong());
     }
@@ -320,7 +323,9 @@ pub async fn remove_totp(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let account = account_of(&state.db, caller.user_id).await?;
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let removed = totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(account.id))
         .exec(&txn)
@@ -361,7 +366,9 @@ pub async fn regenerate_recovery_codes(
             "Set up a passkey or an authenticator app first.".into(),
         ));
     }
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let codes = replace_recovery_codes(&txn, account.id, now).await?;
     log_event(
         &txn,

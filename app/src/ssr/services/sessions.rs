@@ -13,7 +13,6 @@ use crate::ssr::session_store::{self, storage_key};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -89,7 +88,9 @@ pub async fn end_one(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let deleted = match Uuid::parse_str(id) {
         Ok(handle) => {
             ended_session::Entity::insert(ended_session::ActiveModel {
@@ -136,7 +137,9 @@ pub async fn end_others(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(u64, i64), AppError> {
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     let ended = end_generation(&txn, caller.user_id, current_key(caller).as_deref()).await?;
     txn.commit().await.map_err(internal)?;
     record_revocation(state, caller, client, "all other sessions", now).await?;

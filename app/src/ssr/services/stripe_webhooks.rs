@@ -39,10 +39,7 @@ use crate::ssr::services::payment_provider;
 use crate::ssr::services::portal::zone_and_name;
 use crate::ssr::services::reports::{OwnerNotice, mail_owners};
 use crate::ssr::stripe::verify_signature;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -181,7 +178,9 @@ pub async fn handle(
         return Ok(Delivery::Refused(refused));
     }
 
-    let txn = state.db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(&state.db)
+        .await
+        .map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     if stripe_event::Entity::find_by_id(event.id.clone())
         .one(&txn)

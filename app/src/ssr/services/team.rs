@@ -16,7 +16,7 @@ use crate::ssr::services::security_log::{self, SecurityEvent};
 use crate::ssr::services::{invitations, roles};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -295,7 +295,7 @@ pub async fn change_role(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let (target_row, account) = target(&txn, organization_id, membership_id).await?;
     let choice = role_choice(&txn, organization_id, role_key).await?;
@@ -346,7 +346,7 @@ pub async fn set_customers(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let (target_row, account) = target(&txn, organization_id, membership_id).await?;
     check_team_change(manager(member), Some(managed(member, &target_row)), None)
@@ -413,7 +413,7 @@ pub async fn remove(
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let (target_row, account) = target(&txn, organization_id, membership_id).await?;
     check_team_change(manager(member), Some(managed(member, &target_row)), None)
@@ -467,7 +467,7 @@ pub async fn transfer_ownership(
     }
     member.caller.require_recent_confirmation(now)?;
     let organization_id = member.caller.organization_id;
-    let txn = db.begin().await.map_err(internal)?;
+    let txn = crate::ssr::db::begin_write(db).await.map_err(internal)?;
     audit::lock(&txn, organization_id).await?;
     let (target_row, account) = target(&txn, organization_id, membership_id).await?;
     if target_row.id == member.membership_id {
