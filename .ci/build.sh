@@ -154,9 +154,14 @@ printf '   main WASM %d KB raw, %d KB gzipped; %d chunks, %d KB gzipped in all\n
   "$(gz_kb "target/site/pkg/ledgerlock.$wasm_hash.wasm")" "$chunks" \
   "$( [ "$chunks" = 0 ] && echo 0 || cat target/site/pkg/split_*.wasm target/site/pkg/chunk_*.wasm 2>/dev/null | gz_kb)"
 # Each file also compressed once, at the highest levels, beside it
-# (server/src/router.rs serves these to browsers that accept them).
+# (server/src/router.rs serves these to browsers that accept them). Without
+# Debian's brotli (tools.sh installs it) only gzip is made: the server then
+# compresses brotli per request, as before.
+brotli_too=$(command -v brotli >/dev/null && echo yes || echo no)
+[ "$brotli_too" = yes ] || echo "   brotli is missing: serving gzip files and brotli made per request"
+export brotli_too
 find target/site/pkg -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' \) -print0 \
-  | xargs -0 -P 2 -I{} sh -c 'gzip -9 -k -f "{}" && brotli -q 11 -k -f "{}"'
+  | xargs -0 -P 2 -I{} sh -c 'gzip -9 -k -f "{}" && { [ "$brotli_too" = no ] || brotli -q 11 -k -f "{}"; }'
 printf 'js: %s\nwasm: %s\ncss: %s\nsplit: %s\nmanifest: %s\n' "$name" "$wasm_hash" "$css_hash" "$name" "$manifest_hash" \
   >"target/site-$profile.hash.txt"
 echo "$profile" >target/site.profile
