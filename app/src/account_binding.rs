@@ -21,10 +21,10 @@
 pub const HEADER: &str = "x-ledgerlock-account";
 /// On a refusal: the session's account is no longer the one the tab shows.
 pub const CHANGED_HEADER: &str = "x-ledgerlock-account-changed";
-/// What the refused call's caller reads.
-/// Another tab is the usual cause, not the only one: a session that ended
-/// or moved to another organization (a member removed) is refused the same
-/// way (helper-14 found the first wording wrong there).
+/// What the refused call's caller reads. Another tab is the usual cause,
+/// not the only one: a session that ended or moved to another organization
+/// (a member removed) is refused the same way (helper-14 found the first
+/// wording wrong there).
 pub const CHANGED_MESSAGE: &str = "Your session changed since this page opened (in another tab, or your access changed). The page reloads to show where you stand.";
 
 /// The tag of a signed-in session's account: its sign-in (the session's
