@@ -53,13 +53,65 @@ pub fn adopt(tag: &str) {
     SHOWN.with_borrow_mut(|shown| *shown = Some(tag.to_owned()));
 }
 
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The router's location: during a navigation it leads the address bar,
+    /// which leptos_router updates only once the new route's code and data
+    /// are in (`BrowserUrl::init`).
+    static ROUTER_LOCATION: std::cell::RefCell<Option<leptos_router::location::Location>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Placed once inside `<Router>`: lets [`show_account_now_signed_in`] go
+/// where the tab was going rather than back where it was.
+#[leptos::component]
+pub fn FollowRouter() -> impl leptos::IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        ROUTER_LOCATION.with_borrow_mut(|slot| *slot = Some(location));
+    }
+}
+
+/// Loads the page afresh as the account now signed in, at the address the
+/// tab was going to: a click that revealed the change (its call refused, or
+/// the shell's check of who is signed in) lands where it was aimed, not back
+/// on the page it left (a reload there did that while the click's route
+/// still loaded: a flaky end-to-end test, 2026-12-01). Does nothing on the
+/// server.
+pub fn show_account_now_signed_in() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::prelude::GetUntracked;
+        let location = leptos::prelude::window().location();
+        let destination = ROUTER_LOCATION.with_borrow(|router| {
+            let router = router.as_ref()?;
+            let path = router.pathname.try_get_untracked()?;
+            let search = router.search.try_get_untracked()?;
+            let hash = router.hash.try_get_untracked()?;
+            let query = if search.is_empty() { "" } else { "?" };
+            Some(format!("{path}{query}{search}{hash}"))
+        });
+        let here = format!(
+            "{}{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default(),
+            location.hash().unwrap_or_default()
+        );
+        let _ = match destination {
+            Some(destination) if destination != here => location.assign(&destination),
+            _ => location.reload(),
+        };
+    }
+}
+
 /// The server function client of every call (`client = ` in each
 /// `#[server]`): the browser's `fetch`, with the tab's tag on the way out
 /// and the session's on the way back.
 pub struct AccountBound;
 
 mod client {
-    use super::{AccountBound, CHANGED_HEADER, HEADER, SHOWN, adopt};
+    use super::{AccountBound, CHANGED_HEADER, HEADER, SHOWN, adopt, show_account_now_signed_in};
     use leptos::server_fn::Bytes;
     use leptos::server_fn::client::Client;
     use leptos::server_fn::client::browser::BrowserClient;
@@ -90,7 +142,7 @@ mod client {
                 let response = sent.await?;
                 let headers = response.generate_headers();
                 if headers.contains_key(CHANGED_HEADER) {
-                    reload();
+                    show_account_now_signed_in();
                 } else if let Some(tag) = headers.get(HEADER).and_then(|tag| tag.to_str().ok()) {
                     adopt(tag);
                 }
@@ -114,14 +166,6 @@ mod client {
 
         fn spawn(future: impl Future<Output = ()> + Send + 'static) {
             <BrowserClient as Client<E, InputStreamError, OutputStreamError>>::spawn(future);
-        }
-    }
-
-    /// The page again, as the account now signed in.
-    fn reload() {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = leptos::prelude::window().location().reload();
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The HTML shell and the routes.
 
+use crate::account_binding::FollowRouter;
 use crate::components::app_shell::AppShell;
 use crate::pages::{
     access_report::AccessReportPage, account::AccountPage, audit_log::AuditLogPage,
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Ledgerlock".to_owned() } else { format!("{page} · Ledgerlock") }
         } />
         <Router>
+            <FollowRouter />
             <Routes fallback=NotFoundPage>
                 <Route path=path!("") view={Lazy::<LandingRoute>::new()} />
                 <Route path=path!("sign-up") view={Lazy::<SignUpRoute>::new()} />

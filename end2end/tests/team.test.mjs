@@ -95,12 +95,13 @@ test('invite, work, limit and remove a member', async () => {
   await editor.getByRole('button', { name: 'Save customers' }).click();
   await row.locator('.limit').filter({ hasText: 'Alpha GmbH' }).waitFor();
 
-  // The member's next look at the list shows Alpha alone. (A fresh load:
-  // a click here was sometimes refused as "session changed" (409) and the
-  // tab reloaded in place — a false refusal under investigation, see the
-  // README's account binding note.)
-  await member.page.goto('/app/customers');
-  await hydrated(member.page);
+  // The member's next look at the list shows Alpha alone. The member's
+  // rights changed, so the shell loads the page afresh: at the address
+  // clicked, not the one left (the reload once came back to the invoices).
+  await member.page.getByRole('link', { name: 'Invoices' }).click();
+  await member.page.waitForURL((url) => url.pathname === '/app/invoices');
+  await member.page.getByRole('link', { name: 'Customers' }).click();
+  await member.page.waitForURL((url) => url.pathname === '/app/customers');
   await member.page.getByTestId('customers').getByText('Alpha GmbH').waitFor();
   assert.deepEqual(await customerNames(member.page), ['Alpha GmbH']);
 

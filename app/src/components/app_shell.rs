@@ -54,11 +54,12 @@ pub fn AppShell() -> impl IntoView {
             // Someone else (or the same person with other rights or another
             // organization) signed in meanwhile, in another tab: the header
             // and menus would show one account over another's data. Load
-            // the page afresh, as the account now signed in.
+            // the page the tab is going to afresh, as the account now
+            // signed in.
             Some(Ok(Some(now))) => {
                 let shown = viewer.get_untracked().and_then(Result::ok).flatten();
                 if shown.is_some_and(|shown| shown != now) {
-                    let _ = window().location().reload();
+                    crate::account_binding::show_account_now_signed_in();
                 }
             }
             _ => {}
