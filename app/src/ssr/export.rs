@@ -1,6 +1,16 @@
 //! CSV exports of invoices, payments and customers, streamed: rows are read
-//! a page at a time (keyset on the id) and written out as they come, so an
+//! a page at a time (keyset pagination) and written out as they come, so an
 //! export of a million rows uses the memory of one page.
+//!
+//! Each page starts where the last ended along an index, so it reads only
+//! its own rows: invoices in the order of `invoices_organization_date`
+//! (credit notes, then invoices, each by issue date, which is also about the
+//! order they were written), customers by name (`customers_organization_name`),
+//! payments by id (the primary key). Invoices and customers went by id
+//! before, which no index of theirs leads with: SQLite sorted every row of
+//! the organization again for each page of 1,000, and a million invoices
+//! took 123 s (`make bench`, 2026-12-01; 190 s before and 48 s after on the
+//! unoptimised `release` build).
 //!
 //! A plain axum handler rather than a server function, because its answer is
 //! a file download and a stream.
@@ -22,10 +32,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DerivePartialModel, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, Value,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -237,14 +247,25 @@ pub async fn download(
     response
 }
 
-/// Exports are billing events too: who took the data, and when.
+/// An export between two pages: what it reads for whom, and where the next
+/// page starts.
 struct Cursor {
     db: DatabaseConnection,
     tenant: Tenant,
     kind: Kind,
-    after: Option<Uuid>,
+    /// The last row sent: its values of the columns the pages go by.
+    after: Option<Vec<Value>>,
     done: bool,
     first: bool,
+}
+
+/// The rows after `after` in the order of `columns` (a row value
+/// comparison, SQL:1999; both engines walk an index on those columns from
+/// there, with the organization as the index's first column).
+fn after_row(columns: impl IntoIterator<Item = Expr>, after: &[Value]) -> Expr {
+    // In scope here only: it gives every integer a `max` too.
+    use sea_orm::sea_query::ExprTrait as _;
+    Expr::tuple(columns).gt(Expr::tuple(after.iter().cloned().map(Expr::val)))
 }
 
 impl Cursor {
@@ -258,7 +279,7 @@ impl Cursor {
             text.push('\u{feff}');
             text.push_str(self.kind.header());
         }
-        let (body, last, count) = match self.kind {
+        let (body, count) = match self.kind {
             Kind::Invoices => self.invoices(today).await,
             Kind::Payments => self.payments().await,
             Kind::Customers => self.customers().await,
@@ -268,20 +289,30 @@ impl Cursor {
             std::io::Error::other("export stopped")
         })?;
         text.push_str(&body);
-        self.after = last;
         self.done = count < PAGE;
         Ok(Bytes::from(text))
     }
 
-    async fn invoices(&self, today: time::Date) -> Result<(String, Option<Uuid>, u64), AppError> {
+    /// The next page of invoices and how many rows it has; moves the cursor.
+    async fn invoices(&mut self, today: time::Date) -> Result<(String, u64), AppError> {
         let mut select = invoice::Entity::find()
             .filter(invoice::Column::OrganizationId.eq(self.tenant.organization_id))
             .filter(self.tenant.customers.covers(invoice::Column::CustomerId));
-        if let Some(after) = self.after {
-            select = select.filter(invoice::Column::Id.gt(after));
+        let order = [
+            invoice::Column::Kind,
+            invoice::Column::IssueDate,
+            invoice::Column::Id,
+        ];
+        if let Some(after) = &self.after {
+            select = select.filter(after_row(
+                order.map(|column| Expr::col((invoice::Entity, column))),
+                after,
+            ));
+        }
+        for column in order {
+            select = select.order_by_asc(column);
         }
         let rows = select
-            .order_by_asc(invoice::Column::Id)
             .limit(PAGE)
             .into_partial_model::<ExportedInvoice>()
             .all(&self.db)
@@ -312,10 +343,18 @@ impl Cursor {
                 &amount,
             ));
         }
-        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+        if let Some(last) = rows.last() {
+            self.after = Some(vec![
+                last.kind.clone().into(),
+                last.issue_date.into(),
+                last.id.into(),
+            ]);
+        }
+        Ok((out, rows.len() as u64))
     }
 
-    async fn payments(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
+    /// The next page of payments and how many rows it has; moves the cursor.
+    async fn payments(&mut self) -> Result<(String, u64), AppError> {
         let mut select = payment::Entity::find()
             .filter(payment::Column::OrganizationId.eq(self.tenant.organization_id));
         if self.tenant.customers.is_limited() {
@@ -329,8 +368,11 @@ impl Cursor {
                 ),
             );
         }
-        if let Some(after) = self.after {
-            select = select.filter(payment::Column::Id.gt(after));
+        if let Some(after) = &self.after {
+            select = select.filter(after_row(
+                [Expr::col((payment::Entity, payment::Column::Id))],
+                after,
+            ));
         }
         let rows = select
             .order_by_asc(payment::Column::Id)
@@ -373,22 +415,28 @@ impl Cursor {
                 value(row.id),
             ]));
         }
-        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+        if let Some(last) = rows.last() {
+            self.after = Some(vec![last.id.into()]);
+        }
+        Ok((out, rows.len() as u64))
     }
 
-    async fn customers(&self) -> Result<(String, Option<Uuid>, u64), AppError> {
+    /// The next page of customers and how many rows it has; moves the cursor.
+    async fn customers(&mut self) -> Result<(String, u64), AppError> {
         let mut select = customer::Entity::find()
             .filter(customer::Column::OrganizationId.eq(self.tenant.organization_id))
             .filter(self.tenant.customers.covers(customer::Column::Id));
-        if let Some(after) = self.after {
-            select = select.filter(customer::Column::Id.gt(after));
+        let order = [customer::Column::NameLookup, customer::Column::Id];
+        if let Some(after) = &self.after {
+            select = select.filter(after_row(
+                order.map(|column| Expr::col((customer::Entity, column))),
+                after,
+            ));
         }
-        let rows = select
-            .order_by_asc(customer::Column::Id)
-            .limit(PAGE)
-            .all(&self.db)
-            .await
-            .map_err(internal)?;
+        for column in order {
+            select = select.order_by_asc(column);
+        }
+        let rows = select.limit(PAGE).all(&self.db).await.map_err(internal)?;
         let mut out = String::new();
         for customer in &rows {
             out.push_str(&csv_line(&[
@@ -402,7 +450,10 @@ impl Cursor {
                 value(customer.id),
             ]));
         }
-        Ok((out, rows.last().map(|row| row.id), rows.len() as u64))
+        if let Some(last) = rows.last() {
+            self.after = Some(vec![last.name_lookup.clone().into(), last.id.into()]);
+        }
+        Ok((out, rows.len() as u64))
     }
 
     async fn customer_names(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, AppError> {

@@ -485,3 +485,26 @@ pub async fn add_member_as(app: &TestApp, owner_email: &str, role: &str) -> (Str
     let cookie = session_cookie(app.sign_in(&member_email, PASSWORD).await.headers()).unwrap();
     (member_email, cookie)
 }
+
+/// Runs `ledgerlock demo-data` for the organization of `owner` (an email
+/// address signed up on `app`): `customers` customers and `invoices` sealed,
+/// numbered invoices over the last two years.
+pub fn demo_data(app: &TestApp, owner: &str, customers: u32, invoices: u32) {
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlock"))
+        .args([
+            "demo-data",
+            "--owner",
+            owner,
+            "--customers",
+            &customers.to_string(),
+            "--invoices",
+            &invoices.to_string(),
+        ])
+        .env("LEDGERLOCK_DATA_DIR", data.path())
+        .env("LEDGERLOCK_DATABASE_URL", &app.database_url)
+        .env_remove("LEDGERLOCK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}

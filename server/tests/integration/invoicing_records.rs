@@ -1,7 +1,7 @@
 //! Issue 5, what invoicing produces: the audit chain and its check, CSV
 //! exports, the dashboard's figures, PDFs, number formats, demo data.
 
-use crate::helpers::{PASSWORD, TestApp, edit_sessions, session_cookie, unique_email};
+use crate::helpers::{PASSWORD, TestApp, demo_data, edit_sessions, session_cookie, unique_email};
 use crate::invoicing::{Books, draft, form, get, issue, json_of, open_books, save, two_lines};
 use ledgerlock_app::ssr::entities::audit_event;
 use ledgerlock_app::ssr::services::audit;
@@ -497,23 +497,7 @@ async fn demo_data_fills_an_organization_with_sealed_numbered_invoices() {
     let app = TestApp::spawn().await;
     let email = unique_email();
     let cookie = app.sign_up(&email).await;
-    let data = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerlock"))
-        .args([
-            "demo-data",
-            "--owner",
-            &email,
-            "--customers",
-            "20",
-            "--invoices",
-            "120",
-        ])
-        .env("LEDGERLOCK_DATA_DIR", data.path())
-        .env("LEDGERLOCK_DATABASE_URL", &app.database_url)
-        .env_remove("LEDGERLOCK_CONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    demo_data(&app, &email, 20, 120);
     let page = json_of(
         app.call_json(
             "/api/invoices/list",
