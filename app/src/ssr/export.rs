@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DerivePartialModel, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value,
+    QueryOrder, QuerySelect, Select, Value,
 };
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -259,13 +259,29 @@ struct Cursor {
     first: bool,
 }
 
-/// The rows after `after` in the order of `columns` (a row value
-/// comparison, SQL:1999; both engines walk an index on those columns from
-/// there, with the organization as the index's first column).
-fn after_row(columns: impl IntoIterator<Item = Expr>, after: &[Value]) -> Expr {
+/// One page of `select`: the `PAGE` rows after `after` (the last row sent,
+/// its values of `order`'s columns) in the order of `order`. A row value
+/// comparison (SQL:1999) lets both engines walk an index on those columns
+/// from there, the organization being the index's first column; paging by
+/// an offset or by a column the index does not lead with re-sorts every row
+/// of the organization per page.
+fn page_along<E: EntityTrait>(
+    mut select: Select<E>,
+    order: &[E::Column],
+    after: Option<&[Value]>,
+) -> Select<E> {
     // In scope here only: it gives every integer a `max` too.
     use sea_orm::sea_query::ExprTrait as _;
-    Expr::tuple(columns).gt(Expr::tuple(after.iter().cloned().map(Expr::val)))
+    if let Some(after) = after {
+        select = select.filter(
+            Expr::tuple(order.iter().map(|column| column.into_expr()))
+                .gt(Expr::tuple(after.iter().cloned().map(Expr::val))),
+        );
+    }
+    for &column in order {
+        select = select.order_by_asc(column);
+    }
+    select.limit(PAGE)
 }
 
 impl Cursor {
@@ -295,7 +311,7 @@ impl Cursor {
 
     /// The next page of invoices and how many rows it has; moves the cursor.
     async fn invoices(&mut self, today: time::Date) -> Result<(String, u64), AppError> {
-        let mut select = invoice::Entity::find()
+        let select = invoice::Entity::find()
             .filter(invoice::Column::OrganizationId.eq(self.tenant.organization_id))
             .filter(self.tenant.customers.covers(invoice::Column::CustomerId));
         let order = [
@@ -303,17 +319,7 @@ impl Cursor {
             invoice::Column::IssueDate,
             invoice::Column::Id,
         ];
-        if let Some(after) = &self.after {
-            select = select.filter(after_row(
-                order.map(|column| Expr::col((invoice::Entity, column))),
-                after,
-            ));
-        }
-        for column in order {
-            select = select.order_by_asc(column);
-        }
-        let rows = select
-            .limit(PAGE)
+        let rows = page_along(select, &order, self.after.as_deref())
             .into_partial_model::<ExportedInvoice>()
             .all(&self.db)
             .await
@@ -368,15 +374,7 @@ impl Cursor {
                 ),
             );
         }
-        if let Some(after) = &self.after {
-            select = select.filter(after_row(
-                [Expr::col((payment::Entity, payment::Column::Id))],
-                after,
-            ));
-        }
-        let rows = select
-            .order_by_asc(payment::Column::Id)
-            .limit(PAGE)
+        let rows = page_along(select, &[payment::Column::Id], self.after.as_deref())
             .all(&self.db)
             .await
             .map_err(internal)?;
@@ -423,20 +421,14 @@ impl Cursor {
 
     /// The next page of customers and how many rows it has; moves the cursor.
     async fn customers(&mut self) -> Result<(String, u64), AppError> {
-        let mut select = customer::Entity::find()
+        let select = customer::Entity::find()
             .filter(customer::Column::OrganizationId.eq(self.tenant.organization_id))
             .filter(self.tenant.customers.covers(customer::Column::Id));
         let order = [customer::Column::NameLookup, customer::Column::Id];
-        if let Some(after) = &self.after {
-            select = select.filter(after_row(
-                order.map(|column| Expr::col((customer::Entity, column))),
-                after,
-            ));
-        }
-        for column in order {
-            select = select.order_by_asc(column);
-        }
-        let rows = select.limit(PAGE).all(&self.db).await.map_err(internal)?;
+        let rows = page_along(select, &order, self.after.as_deref())
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
         let mut out = String::new();
         for customer in &rows {
             out.push_str(&csv_line(&[

@@ -12,6 +12,7 @@ mod card_payment_attacks;
 mod card_payments;
 mod config;
 mod delivery;
+mod export_pages;
 mod hardening;
 mod headers;
 mod helpers;
