@@ -8,6 +8,15 @@ use ledgerlock_server::{Config, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The process's allocator is mimalloc, not glibc's malloc. A page render
+/// allocates and frees thousands of small objects across tokio's worker
+/// threads; glibc spent about 16 % of the CPU of a signed-in dashboard under
+/// load (`perf record -g`, 2026-12-01) and mimalloc served the signed-out
+/// landing page about 50 % faster on the same build (4,700 → 7,200 req/s with
+/// `LD_PRELOAD`, 2 cores) at a lower resident size (60 → 51 MB).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "ledgerlock",
