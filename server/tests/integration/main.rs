@@ -24,6 +24,7 @@ mod payout;
 mod permission_matrix;
 mod portal;
 mod probes;
+mod query_plans;
 mod second_factors;
 mod status_summaries;
 mod team;

@@ -6,6 +6,8 @@
 //! A partial index holds only the open ones; the dashboard's outstanding and
 //! overdue sums read it too.
 //!
+//! SQLite never used this index (see migration 17, which replaces it).
+//!
 //! The predicate is written exactly as `invoice_views::status_condition`
 //! and the dashboard write it: SQLite uses a partial index only when each of
 //! its terms appears in the query's WHERE clause, PostgreSQL when it can
@@ -16,9 +18,9 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The index's condition; `services::invoice_views::open_condition` is its
-/// query-side twin.
-const OPEN: &str = "issued_at IS NOT NULL AND voided_at IS NULL \
+/// The index's condition as this migration wrote it; migration 17 has the
+/// current one.
+pub(super) const OPEN: &str = "issued_at IS NOT NULL AND voided_at IS NULL \
                     AND paid_minor + credited_minor < total_minor";
 
 #[async_trait::async_trait]

@@ -18,6 +18,7 @@ mod m20261130_000013_audit_checkpoint;
 mod m20261130_000014_invoice_status_summaries;
 mod m20261130_000015_credit_note_lookup;
 mod m20261201_000016_open_invoices;
+mod m20261201_000017_open_invoices_by_due_date;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_invoice_status_summaries::Migration),
             Box::new(m20261130_000015_credit_note_lookup::Migration),
             Box::new(m20261201_000016_open_invoices::Migration),
+            Box::new(m20261201_000017_open_invoices_by_due_date::Migration),
         ]
     }
 }

@@ -24,7 +24,9 @@ use crate::ssr::services::invoices::{
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Condition, Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use time::Date;
 use uuid::Uuid;
 
@@ -39,19 +41,18 @@ fn facts(row: &invoice_entity::Model) -> StatusFacts {
 }
 
 /// Issued, not void, and not yet settled: the condition of the partial
-/// index `invoices_open_by_date` (migration 16), term for term, so both
-/// engines read that index for overdue, unpaid and partly paid documents.
+/// index `invoices_open` (migration 17), term for term and in the
+/// same order of operands, so both engines read that index for overdue,
+/// unpaid and partly paid documents. `total > paid + credited`, not
+/// `paid + credited < total`: SQLite turns the latter around while planning
+/// and then no longer matches it to the index's term.
 pub(crate) fn open_condition() -> Condition {
     use invoice_entity::Column as C;
     use sea_orm::sea_query::ExprTrait;
     Condition::all()
         .add(C::IssuedAt.is_not_null())
         .add(C::VoidedAt.is_null())
-        .add(
-            Expr::col(C::PaidMinor)
-                .add(Expr::col(C::CreditedMinor))
-                .lt(Expr::col(C::TotalMinor)),
-        )
+        .add(Expr::col(C::TotalMinor).gt(Expr::col(C::PaidMinor).add(Expr::col(C::CreditedMinor))))
 }
 
 /// The SQL condition of a derived status, mirroring `InvoiceStatus::derive`.
@@ -122,28 +123,33 @@ pub(crate) fn filter_scope(tenant: Tenant, filter: &InvoiceFilter) -> Result<Con
     Ok(scope)
 }
 
-/// Invoices (not credit notes) matching the filter, newest first, in keyset
-/// pages.
-pub async fn list(
-    db: &impl ConnectionTrait,
+/// The query of one page of [`list`]: the filter's invoices (with its
+/// status as of `today`) after `after`, the `(issue date, id)` key of the
+/// previous page's last row, in the list's order; `PAGE_SIZE + 1` rows, the
+/// last only saying that another page follows. Public so that a test can
+/// ask each engine for its plan.
+///
+/// # Errors
+/// [`AppError::Invalid`] naming `from` or `to` for a date that does not
+/// parse.
+pub fn page_query(
     tenant: Tenant,
     filter: &InvoiceFilter,
     today: Date,
-) -> Result<InvoicePage, AppError> {
+    after: Option<(Date, Uuid)>,
+) -> Result<Select<invoice_entity::Entity>, AppError> {
     use invoice_entity::Column as C;
-    let scope = filter_scope(tenant, filter)?;
-    let mut page = scope.clone();
+    let mut page = filter_scope(tenant, filter)?;
     if let Some(status) = filter.status {
         page = page.add(status_condition(status, today));
     }
-    if let Some(after) = filter.after {
-        let last = find(db, tenant, after).await?;
+    if let Some((issue_date, id)) = after {
         // A row-value comparison, `(issue_date, id) < (d, x)`: one range on
         // the (organization, kind, issue date) index on both engines, where
         // the equivalent OR of two conditions made PostgreSQL filter rows.
         use sea_orm::sea_query::ExprTrait as _;
         let key = Expr::tuple([Expr::col(C::IssueDate), Expr::col(C::Id)]);
-        let last_key = Expr::tuple([Expr::value(last.issue_date), Expr::value(last.id)]);
+        let last_key = Expr::tuple([Expr::value(issue_date), Expr::value(id)]);
         page = page.add(if filter.oldest_first {
             key.gt(last_key)
         } else {
@@ -156,8 +162,25 @@ pub async fn list(
     } else {
         select.order_by_desc(C::IssueDate).order_by_desc(C::Id)
     };
-    let mut rows = select
-        .limit(PAGE_SIZE + 1)
+    Ok(select.limit(PAGE_SIZE + 1))
+}
+
+/// Invoices (not credit notes) matching the filter, newest first, in keyset
+/// pages.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant: Tenant,
+    filter: &InvoiceFilter,
+    today: Date,
+) -> Result<InvoicePage, AppError> {
+    let after = match filter.after {
+        Some(after) => {
+            let last = find(db, tenant, after).await?;
+            Some((last.issue_date, last.id))
+        }
+        None => None,
+    };
+    let mut rows = page_query(tenant, filter, today, after)?
         .all(db)
         .await
         .map_err(internal)?;
