@@ -11,9 +11,10 @@ use std::process::ExitCode;
 /// The process's allocator is mimalloc, not glibc's malloc. A page render
 /// allocates and frees thousands of small objects across tokio's worker
 /// threads; glibc spent about 16 % of the CPU of a signed-in dashboard under
-/// load (`perf record -g`, 2026-12-01) and mimalloc served the signed-out
-/// landing page about 50 % faster on the same build (4,700 → 7,200 req/s with
-/// `LD_PRELOAD`, 2 cores) at a lower resident size (60 → 51 MB).
+/// load (`perf record -g`, 2026-12-01). With mimalloc the signed-out landing
+/// page went from 6,646 to 7,595 req/s in `make bench` (2 cores). It is
+/// built without transparent huge pages (the `no_thp` feature, see the
+/// workspace's Cargo.toml), which kept an export's peak memory above glibc's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
