@@ -1,6 +1,7 @@
 //! A CSV export longer than one page (1,000 rows) sends every row once, in
 //! the export's order: credit notes, then invoices, each oldest first (the
-//! order of the index `invoices_organization_date`).
+//! order of the index `invoices_organization_date`), each with its
+//! customer's name, which a page looks up in several queries.
 
 use crate::helpers::{TestApp, demo_data, unique_email};
 use crate::invoicing::{issue, json_of};
@@ -33,7 +34,8 @@ async fn an_export_of_several_pages_sends_every_row_once_in_order() {
     let cookie = app.sign_up(&email).await;
     // 2,345 invoices over two years: about three share each issue date, so
     // page boundaries fall inside runs of one date and the id breaks ties.
-    demo_data(&app, &email, 30, 2_345);
+    // 900 customers: a page names more of them than one lookup asks for.
+    demo_data(&app, &email, 900, 2_345);
     let page = json_of(
         app.call_json(
             "/api/invoices/list",
@@ -70,8 +72,17 @@ async fn an_export_of_several_pages_sends_every_row_once_in_order() {
     let header = cells(lines.next().unwrap().trim_start_matches('\u{feff}'));
     let column = |name: &str| header.iter().position(|cell| cell == name).unwrap();
     let (number, kind, issue_date) = (column("number"), column("kind"), column("issue_date"));
+    let customer = column("customer");
     let rows: Vec<Vec<String>> = lines.map(cells).collect();
     assert_eq!(rows.len(), 2_346, "every invoice and the credit note");
+    assert!(
+        rows.iter().all(|row| !row[customer].is_empty()),
+        "every row names its customer"
+    );
+    let mut customers: Vec<&str> = rows.iter().map(|row| row[customer].as_str()).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    assert!(customers.len() > 400, "{} customers", customers.len());
     let mut numbers: Vec<&str> = rows.iter().map(|row| row[number].as_str()).collect();
     numbers.sort_unstable();
     numbers.dedup();
