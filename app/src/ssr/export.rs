@@ -45,7 +45,8 @@ use uuid::Uuid;
 const PAGE: u64 = 1000;
 
 /// Customer ids per name lookup: a query that sends at most about 9 KB.
-/// sqlx does not set `TCP_NODELAY` on its PostgreSQL connections, so a
+/// sqlx 0.9.0 does not set `TCP_NODELAY` on its PostgreSQL connections
+/// (transact-rs/sqlx#4335; fixed upstream, unreleased), so a
 /// query whose bytes leave in two writes (more than one 16 KiB TLS record:
 /// a page's 1,000 ids made 20 KB) holds its last part back until the
 /// server acknowledges the first (Nagle's algorithm, RFC 896), which Linux
