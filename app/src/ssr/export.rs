@@ -26,6 +26,7 @@ use crate::ssr::entities::{customer, invoice, payment};
 use crate::ssr::errors::internal;
 use crate::ssr::request::{download_member, download_scope};
 use crate::ssr::services::audit::{self, Change};
+use crate::ssr::services::customers;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -43,16 +44,6 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 const PAGE: u64 = 1000;
-
-/// Customer ids per name lookup: a query that sends at most about 9 KB.
-/// sqlx 0.9.0 does not set `TCP_NODELAY` on its PostgreSQL connections
-/// (transact-rs/sqlx#4335; fixed upstream, unreleased), so a
-/// query whose bytes leave in two writes (more than one 16 KiB TLS record:
-/// a page's 1,000 ids made 20 KB) holds its last part back until the
-/// server acknowledges the first (Nagle's algorithm, RFC 896), which Linux
-/// delays by 40 ms: about 8 of the 12 s a 200,000-invoice export took on
-/// PostgreSQL were spent so (`strace` and process CPU times, 2026-12-02).
-const NAMES_PER_QUERY: usize = 400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -334,9 +325,12 @@ impl Cursor {
             .all(&self.db)
             .await
             .map_err(internal)?;
-        let names = self
-            .customer_names(rows.iter().map(|row| row.customer_id).collect())
-            .await?;
+        let names = customers::names_by_id(
+            &self.db,
+            self.tenant.organization_id,
+            rows.iter().map(|row| row.customer_id).collect(),
+        )
+        .await?;
         let mut out = String::new();
         for row in &rows {
             let currency = Currency::parse(&row.currency)
@@ -456,28 +450,6 @@ impl Cursor {
             self.after = Some(vec![last.name_lookup.clone().into(), last.id.into()]);
         }
         Ok((out, rows.len() as u64))
-    }
-
-    /// The names of the customers `ids` name (duplicates allowed), by id,
-    /// in queries of at most [`NAMES_PER_QUERY`] ids.
-    async fn customer_names(&self, mut ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, AppError> {
-        ids.sort_unstable();
-        ids.dedup();
-        let mut names = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(NAMES_PER_QUERY) {
-            names.extend(
-                customer::Entity::find()
-                    .select_only()
-                    .column(customer::Column::Id)
-                    .column(customer::Column::Name)
-                    .filter(customer::Column::Id.is_in(chunk.iter().copied()))
-                    .into_tuple::<(Uuid, String)>()
-                    .all(&self.db)
-                    .await
-                    .map_err(internal)?,
-            );
-        }
-        Ok(names)
     }
 }
 

@@ -188,26 +188,18 @@ pub async fn list(
     rows.truncate(PAGE_SIZE as usize);
     let next_after = more.then(|| rows.last().map(|row| row.id)).flatten();
 
-    let customer_ids: Vec<Uuid> = rows.iter().map(|row| row.customer_id).collect();
-    let names: Vec<(Uuid, String)> = customer::Entity::find()
-        .select_only()
-        .column(customer::Column::Id)
-        .column(customer::Column::Name)
-        .filter(customer::Column::Id.is_in(customer_ids))
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(internal)?;
+    let names = customers::names_by_id(
+        db,
+        tenant.organization_id,
+        rows.iter().map(|row| row.customer_id).collect(),
+    )
+    .await?;
     let rows = rows
         .into_iter()
         .map(|row| {
             let currency = currency_of(&row)?;
             Ok(InvoiceRow {
-                customer_name: names
-                    .iter()
-                    .find(|(id, _)| *id == row.customer_id)
-                    .map(|(_, name)| name.clone())
-                    .unwrap_or_default(),
+                customer_name: names.get(&row.customer_id).cloned().unwrap_or_default(),
                 status: InvoiceStatus::derive(&facts(&row), today),
                 total: currency.from_minor(row.total_minor),
                 balance: currency.from_minor(balance_minor(&row).max(0)),
